@@ -1,0 +1,192 @@
+"""`routing-analytics`: the one command line for people, cron and CI.
+
+Exit codes: 0 success, 2 bad usage or input, 75 database unavailable (retry later), 1 other
+failures. Failures print one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from loader import embedded
+from loader.config import Settings, load_settings
+from loader.errors import LoaderError, UserError
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        handler: Handler = args.handler
+        return handler(args, settings)
+    except LoaderError as error:
+        print(f"routing-analytics: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("routing-analytics: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="routing-analytics", description="Analytics warehouse of the AI coding-task router."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    db = commands.add_parser("db", help="manage the embedded PostgreSQL").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    db.add_parser("start", help="start it (creates it on first use)").set_defaults(
+        handler=_db_start
+    )
+    db.add_parser("stop", help="stop it").set_defaults(handler=_db_stop)
+    db.add_parser("status", help="say whether it runs, and where").set_defaults(handler=_db_status)
+    db.add_parser("url", help="print the connection URL").set_defaults(handler=_db_url)
+
+    generate = commands.add_parser("generate", help="write a realistic sample data set")
+    generate.add_argument("--out", type=Path, default=Path("data/sample"), help="output folder")
+    generate.add_argument("--tenants", type=_positive, default=20)
+    generate.add_argument("--days", type=_positive, default=30)
+    generate.add_argument("--executions", type=_positive, default=300_000)
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument(
+        "--end-date",
+        type=date.fromisoformat,
+        default=None,
+        help="last day of the window, YYYY-MM-DD (default: today, UTC)",
+    )
+    generate.add_argument(
+        "--faults",
+        action="store_true",
+        help="inject malformed lines, duplicates, bad values, late records",
+    )
+    generate.add_argument("--gzip", action="store_true", help="write .jsonl.gz files")
+    generate.set_defaults(handler=_generate)
+
+    load = commands.add_parser("load", help="land files in schema raw")
+    load.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="files, or folders whose files are loaded",
+    )
+    load.add_argument("--stream", help="stream of every file (default: from the file name)")
+    load.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
+    load.set_defaults(handler=_load)
+
+    build = commands.add_parser("build", help="run dbt build (seeds, models, tests)")
+    build.add_argument("--full-refresh", action="store_true")
+    build.add_argument(
+        "dbt_args",
+        nargs=argparse.REMAINDER,
+        help="more dbt arguments after --, e.g. -- --select staging",
+    )
+    build.set_defaults(handler=_build)
+
+    summary = commands.add_parser("summary", help="rows landed, staged and rejected per stream")
+    summary.set_defaults(handler=_summary)
+
+    throwaway = commands.add_parser(
+        "throwaway-db", help="run a command against a PostgreSQL that is removed afterwards"
+    )
+    throwaway.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
+    throwaway.set_defaults(handler=_throwaway)
+
+    demo = commands.add_parser("demo", help="start, generate, load, build and summarise")
+    demo.add_argument("--tenants", type=_positive, default=20)
+    demo.add_argument("--days", type=_positive, default=30)
+    demo.add_argument("--executions", type=_positive, default=300_000)
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def _db_start(_: argparse.Namespace, settings: Settings) -> int:
+    _require_embedded(settings, "start")
+    started = embedded.start(settings)
+    state = "started" if started else "already running"
+    print(f"embedded PostgreSQL {state} on 127.0.0.1:{settings.port} (data in {settings.pgdata})")
+    print(f"connect: psql {settings.display_url}")
+    return 0
+
+
+def _db_stop(_: argparse.Namespace, settings: Settings) -> int:
+    _require_embedded(settings, "stop")
+    print("stopped" if embedded.stop(settings) else "not running")
+    return 0
+
+
+def _db_status(_: argparse.Namespace, settings: Settings) -> int:
+    if not settings.embedded:
+        print(f"using the external server {settings.display_url} (ANALYTICS_DATABASE_URL)")
+        return 0
+    current = embedded.status(settings)
+    if current.running:
+        print(f"running: pid {current.pid}, 127.0.0.1:{current.port}, data in {settings.pgdata}")
+        return 0
+    print(f"stopped (data in {settings.pgdata}); start it with `routing-analytics db start`")
+    return 3
+
+
+def _db_url(_: argparse.Namespace, settings: Settings) -> int:
+    print(settings.database_url)
+    return 0
+
+
+def _require_embedded(settings: Settings, action: str) -> None:
+    if not settings.embedded:
+        raise UserError(
+            f"cannot {action} an external server; ANALYTICS_DATABASE_URL points at "
+            f"{settings.display_url}"
+        )
+
+
+def _generate(args: argparse.Namespace, _: Settings) -> int:
+    from loader.commands import generate_sample  # noqa: PLC0415 - keep startup light
+
+    return generate_sample(args)
+
+
+def _load(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.commands import load_paths  # noqa: PLC0415
+
+    return load_paths(settings, args.paths, args.stream, as_json=args.json)
+
+
+def _build(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.dbt import run_dbt  # noqa: PLC0415
+
+    extra = args.dbt_args[1:] if args.dbt_args[:1] == ["--"] else args.dbt_args
+    return run_dbt(settings, ["build", *(["--full-refresh"] if args.full_refresh else []), *extra])
+
+
+def _summary(_: argparse.Namespace, settings: Settings) -> int:
+    from loader.summary import print_summary  # noqa: PLC0415
+
+    return print_summary(settings)
+
+
+def _throwaway(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.throwaway import run_with_throwaway  # noqa: PLC0415
+
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    return run_with_throwaway(settings, command)
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.commands import run_demo  # noqa: PLC0415
+
+    return run_demo(settings, tenants=args.tenants, days=args.days, executions=args.executions)

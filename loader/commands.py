@@ -1,0 +1,147 @@
+"""The work behind `generate`, `load` and `demo`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import orjson
+
+from loader import db
+from loader.config import Settings
+from loader.dbt import ensure_database, run_dbt
+from loader.errors import LoaderError, UserError
+from loader.landing import LoadResult, load_file
+from loader.privacy import load_or_create_key
+from loader.streams import CSV_SUFFIXES, JSON_SUFFIXES, STREAMS, StreamSpec, stream_for
+
+PROGRESS_MIN_BYTES = 8 << 20
+
+
+def generate_sample(args: argparse.Namespace) -> int:
+    from loader.generate import GenerateOptions, generate  # noqa: PLC0415
+
+    result = generate(
+        GenerateOptions(
+            out_dir=args.out,
+            tenants=args.tenants,
+            days=args.days,
+            executions=args.executions,
+            seed=args.seed,
+            end_date=args.end_date,
+            faults=args.faults,
+            compress=args.gzip,
+        )
+    )
+    for stream, count in sorted(result.counts.items()):
+        files = ", ".join(str(path) for path in result.files[stream])
+        print(f"generate stream={stream} lines={count} files={files}")
+    for kind, count in sorted(result.faults.items()):
+        print(f"generate fault={kind} lines={count}")
+    return 0
+
+
+def expand_paths(paths: list[Path], stream: str | None) -> list[tuple[Path, StreamSpec]]:
+    """Every file to load with its stream, checked before anything is loaded."""
+    planned: list[tuple[Path, StreamSpec]] = []
+    for path in paths:
+        if path.is_dir():
+            files = sorted(
+                child
+                for child in path.iterdir()
+                if child.is_file() and child.name.lower().endswith(JSON_SUFFIXES + CSV_SUFFIXES)
+            )
+            if not files:
+                raise UserError(f"{path}: no .jsonl, .ndjson or .csv files in this folder")
+            planned += [(child, stream_for(child, stream)) for child in files]
+        elif path.exists():
+            planned.append((path, stream_for(path, stream)))
+        else:
+            raise UserError(f"{path}: no such file or folder")
+    stream_order = list(STREAMS)
+    return sorted(planned, key=lambda item: (stream_order.index(item[1].name), item[0].name))
+
+
+def load_paths(settings: Settings, paths: list[Path], stream: str | None, *, as_json: bool) -> int:
+    planned = expand_paths(paths, stream)
+    ensure_database(settings)
+    pseudonymiser = load_or_create_key(settings.state_dir)
+    failures = 0
+    with db.connect(settings, autocommit=True) as conn:
+        db.apply_raw_ddl(conn)
+        for path, spec in planned:
+            try:
+                result = load_file(conn, path, spec, pseudonymiser, _progress_for(path))
+            except LoaderError as error:
+                failures += 1
+                print(f"routing-analytics: error: {path.name}: {error}", file=sys.stderr)
+                continue
+            _report(result, as_json=as_json)
+    if failures:
+        print(
+            f"routing-analytics: error: {failures} of {len(planned)} files failed to load",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _report(result: LoadResult, *, as_json: bool) -> None:
+    fields = {
+        "stream": result.stream,
+        "file": result.source_file,
+        "status": result.status,
+        "load_id": result.load_id,
+        "lines": result.lines_read,
+        "landed": result.rows_landed,
+        "quarantined": result.rows_quarantined,
+        "metadata_entries_removed": result.redactions.metadata_entries_removed,
+        "error_message_redactions": result.redactions.error_message_redactions,
+        "user_ids_pseudonymised": result.redactions.user_ids_pseudonymised,
+        "seconds": round(result.seconds, 3),
+    }
+    if as_json:
+        print(orjson.dumps(fields).decode(), flush=True)
+    else:
+        print("load " + " ".join(f"{key}={value}" for key, value in fields.items()), flush=True)
+
+
+def _progress_for(path: Path) -> object:
+    if not sys.stderr.isatty() or path.stat().st_size < PROGRESS_MIN_BYTES:
+        return None
+    from tqdm import tqdm  # noqa: PLC0415
+
+    bar = tqdm(
+        total=path.stat().st_size,
+        unit="B",
+        unit_scale=True,
+        desc=path.name,
+        leave=False,
+        file=sys.stderr,
+    )
+    return bar.update
+
+
+def run_demo(settings: Settings, *, tenants: int, days: int, executions: int) -> int:
+    from loader.generate import GenerateOptions, generate  # noqa: PLC0415
+    from loader.summary import print_summary  # noqa: PLC0415
+
+    ensure_database(settings)
+    out_dir = settings.project_dir / "data" / "demo"
+    print(
+        f"demo: generating {executions} executions for {tenants} tenants over {days} days "
+        f"into {out_dir}",
+        flush=True,
+    )
+    generate(
+        GenerateOptions(
+            out_dir=out_dir, tenants=tenants, days=days, executions=executions, faults=True
+        )
+    )
+    print("demo: loading (files already loaded are skipped)", flush=True)
+    if load_paths(settings, [out_dir], None, as_json=False) != 0:
+        return 1
+    print("demo: dbt build", flush=True)
+    run_dbt(settings, ["build"], check=True)
+    return print_summary(settings)

@@ -1,0 +1,112 @@
+"""Connections, error mapping and the raw schema DDL."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import TypeVar
+
+import psycopg
+
+from loader.config import Settings
+from loader.errors import LoaderError, TerminalError, TransientError, UserError
+
+T = TypeVar("T")
+
+# Advisory lock keys (any constant bigint works; these spell "ra-ddl" and "ra-load").
+DDL_LOCK_KEY = 0x72612D64646C
+RETRY_DELAYS_S = (0.5, 2.0, 5.0)
+
+VERSIONS_TABLE_DDL = """
+create schema if not exists raw;
+create table if not exists raw.ddl_versions (
+    ddl_sha256 text primary key,
+    applied_at timestamptz not null default now()
+);
+lock table raw.ddl_versions in share row exclusive mode;
+"""
+
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57P")
+
+
+@contextmanager
+def connect(settings: Settings, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
+    """A connection with libpq errors turned into our error types."""
+    try:
+        conn = psycopg.connect(
+            settings.database_url,
+            autocommit=autocommit,
+            connect_timeout=10,
+            application_name="routing-analytics",
+        )
+    except psycopg.OperationalError as error:
+        raise TransientError(
+            f"cannot connect to {settings.display_url}: {_first_line(error)}"
+            + ("; is it running? try `routing-analytics db start`" if settings.embedded else "")
+        ) from None
+    except psycopg.ProgrammingError as error:
+        raise UserError(f"bad database URL {settings.display_url}: {_first_line(error)}") from None
+    try:
+        with conn:
+            yield conn
+    except psycopg.Error as error:
+        raise classify(error) from error
+
+
+def classify(error: psycopg.Error) -> LoaderError:
+    sqlstate = error.sqlstate or ""
+    message = f"database error {sqlstate}: {_first_line(error)}".replace("error : ", "error: ")
+    if isinstance(error, psycopg.OperationalError) or sqlstate.startswith(
+        _TRANSIENT_SQLSTATE_CLASSES
+    ):
+        return TransientError(message)
+    return TerminalError(message)
+
+
+def with_retries(action: Callable[[], T], *, on_retry: Callable[[str], None]) -> T:
+    """Run `action`, retrying transient failures with backoff; terminal ones propagate."""
+    for delay in RETRY_DELAYS_S:
+        try:
+            return action()
+        except TransientError as error:
+            on_retry(f"{error}; retrying in {delay:g} s")
+            time.sleep(delay)
+    return action()
+
+
+def apply_raw_ddl(conn: psycopg.Connection) -> None:
+    """Apply loader/ddl/raw.sql once per version of its text.
+
+    Even `create index if not exists` locks tables, which would deadlock with a load running
+    in another process, so a version that is already applied is not run again.
+    """
+    ddl = resources.files("loader").joinpath("ddl/raw.sql").read_text()
+    version = hashlib.sha256(ddl.encode()).hexdigest()
+    if _ddl_version_applied(conn, version):
+        return
+    with conn.transaction():
+        # Two loaders starting together must not race on `create ... if not exists`.
+        conn.execute("select pg_advisory_xact_lock(%s)", (DDL_LOCK_KEY,))
+        # Touching the table takes a relation lock, which also refreshes our view of the
+        # catalog after another loader's DDL (an advisory lock alone does not).
+        conn.execute(VERSIONS_TABLE_DDL)
+        if _ddl_version_applied(conn, version):
+            return
+        conn.execute(ddl)
+        conn.execute("insert into raw.ddl_versions (ddl_sha256) values (%s)", (version,))
+
+
+def _ddl_version_applied(conn: psycopg.Connection, version: str) -> bool:
+    table = conn.execute("select to_regclass('raw.ddl_versions')").fetchone()
+    if table is None or table[0] is None:
+        return False
+    row = conn.execute("select 1 from raw.ddl_versions where ddl_sha256 = %s", (version,))
+    return row.fetchone() is not None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

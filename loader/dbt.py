@@ -1,0 +1,48 @@
+"""Run dbt against the configured database, with its connection taken from our one setting."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from loader import embedded
+from loader.config import Settings, dbt_environment
+from loader.errors import TerminalError, UserError
+
+
+def ensure_database(settings: Settings) -> None:
+    """Start the embedded server when it is the one in use; an external one must be up."""
+    if settings.embedded:
+        embedded.start(settings)
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    profiles_dir = settings.state_dir / "dbt"
+    profiles_dir.mkdir(parents=True, exist_ok=True)
+    example = settings.project_dir / "profiles.yml.example"
+    if not example.exists():
+        raise UserError(f"{example} is missing; run from the repository")
+    target = profiles_dir / "profiles.yml"
+    if not target.exists() or target.read_text() != example.read_text():
+        shutil.copyfile(example, target)
+    return {**os.environ, **dbt_environment(settings), "DBT_PROFILES_DIR": str(profiles_dir)}
+
+
+def dbt_executable() -> str:
+    beside_python = Path(sys.executable).parent / "dbt"
+    found = str(beside_python) if beside_python.exists() else shutil.which("dbt")
+    if found is None:
+        raise UserError("dbt is not installed; run `make install` (or `make demo`) first")
+    return found
+
+
+def run_dbt(settings: Settings, args: list[str], *, check: bool = False) -> int:
+    ensure_database(settings)
+    command = [dbt_executable(), *args, "--project-dir", str(settings.project_dir)]
+    completed = subprocess.run(command, env=dbt_env(settings), check=False)
+    if completed.returncode != 0 and check:
+        raise TerminalError(f"dbt {args[0]} failed (exit {completed.returncode}); see its output")
+    return completed.returncode

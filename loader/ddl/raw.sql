@@ -1,0 +1,98 @@
+-- Landing zone owned by the loader. Applied on every load; every statement is idempotent.
+-- Raw tables are append-only: rows are only ever added by COPY. The statement trigger below
+-- refuses UPDATE, DELETE and TRUNCATE unless a maintenance job (GDPR deletion, retention)
+-- sets routing_analytics.maintenance = 'on' for its own transaction.
+
+create schema if not exists raw;
+revoke all on schema raw from public;
+
+-- raw.ddl_versions (which versions of this file were applied) is created by loader/db.py.
+
+create table if not exists raw.loads (
+    load_id bigint generated always as identity primary key,
+    stream text not null,
+    source_file text not null,
+    file_sha256 text,
+    file_bytes bigint,
+    lines_read bigint,
+    rows_landed bigint,
+    rows_quarantined bigint,
+    metadata_entries_removed bigint,
+    error_message_redactions bigint,
+    user_ids_pseudonymised bigint,
+    pseudonym_key_id text,
+    status text not null,
+    message text,
+    backend_pid integer not null default pg_backend_pid(),
+    started_at timestamptz not null default clock_timestamp(),
+    finished_at timestamptz,
+    constraint loads_status_known check (
+        status in ('running', 'succeeded', 'skipped', 'failed', 'interrupted')
+    ),
+    constraint loads_counts_reconcile check (
+        status <> 'succeeded' or lines_read = rows_landed + rows_quarantined
+    )
+);
+
+-- One successful load per content: the idempotency guarantee, enforced by the database.
+create unique index if not exists loads_one_success_per_content
+    on raw.loads (stream, file_sha256) where status = 'succeeded';
+
+create table if not exists raw.quarantined_lines (
+    _load_id bigint not null references raw.loads (load_id),
+    stream text not null,
+    _source_file text not null,
+    _line_number bigint not null,
+    raw_text text,
+    raw_bytes bytea,
+    reason text not null,
+    _quarantined_at timestamptz not null default now(),
+    constraint quarantined_lines_keep_original check (raw_text is not null or raw_bytes is not null)
+);
+-- Original lines may hold anything the sender put there: readable by the owner only.
+revoke all on raw.quarantined_lines from public;
+
+create or replace function raw.forbid_changes() returns trigger
+language plpgsql as $$
+begin
+    if coalesce(current_setting('routing_analytics.maintenance', true), '') <> 'on' then
+        raise exception 'raw.% is append-only (% refused)', tg_table_name, tg_op;
+    end if;
+    return null;
+end;
+$$;
+
+do $$
+declare
+    stream_table text;
+begin
+    foreach stream_table in array array[
+        'task_executions', 'routing_decisions', 'provider_pricing', 'usage_events', 'tenants'
+    ] loop
+        execute format(
+            'create table if not exists raw.%I (
+                _load_id bigint not null,
+                _source_file text not null,
+                _line_number bigint not null,
+                _loaded_at timestamptz not null default now(),
+                record jsonb not null
+            )', stream_table);
+        execute format(
+            'create index if not exists %I on raw.%I using brin (_loaded_at)',
+            stream_table || '_loaded_at_brin', stream_table);
+    end loop;
+    foreach stream_table in array array[
+        'task_executions', 'routing_decisions', 'provider_pricing', 'usage_events', 'tenants',
+        'quarantined_lines'
+    ] loop
+        if not exists (
+            select 1 from pg_trigger
+            where tgname = 'append_only' and tgrelid = format('raw.%I', stream_table)::regclass
+        ) then
+            execute format(
+                'create trigger append_only before update or delete or truncate on raw.%I
+                 for each statement execute function raw.forbid_changes()', stream_table);
+        end if;
+    end loop;
+end;
+$$;

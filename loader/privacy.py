@@ -1,0 +1,139 @@
+"""Privacy at the edge: nothing that can carry code, paths, secrets or personal data is stored.
+
+The patterns below are also used by the dbt staging models as a second line of defence
+(`dbt_project.yml` vars `privacy_*`); tests/python/test_privacy.py checks both copies agree.
+They are written in the common subset of Python `re` and PostgreSQL ARE syntax: no `\b`, only
+fixed-width lookbehind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loader.errors import UserError
+
+SENSITIVE_KEY_PATTERN = (
+    r"code|content|prompt|completion|diff|file|path|dir|env|secret|token|passw|pwd|key|"
+    r"credential|auth|cookie|session|email|mail|name|author|user|phone|address|snippet"
+)
+SECRET_PATTERN = (
+    r"(sk|pk|rk)-[A-Za-z0-9_-]{16,}"
+    r"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
+    r"|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}"
+    r"|eyJ[A-Za-z0-9_-]{8,}[.][A-Za-z0-9_-]{8,}[.][A-Za-z0-9_-]{8,}"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+    r"|[Bb]earer\s+[A-Za-z0-9._~+/=-]{16,}"
+    r"|(api[_-]?key|secret|password|passwd|token)\s*[=:]\s*[^\s,;]+"
+    r"|(?=[A-Za-z0-9+/_=]*[0-9])(?=[A-Za-z0-9+/_=]*[A-Za-z])[A-Za-z0-9+/_=]{32,}"
+)
+EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+([.][A-Za-z0-9-]+)*[.][A-Za-z]{2,}"
+PATH_PATTERN = (
+    r"[A-Za-z][A-Za-z0-9+.-]*://[^\s]*"
+    r"|(?<![A-Za-z0-9_.-])(~|[.]{1,2})?/[^\s/]+(/[^\s]*)?"
+    r"|[A-Za-z]:\\[^\s]*|\\\\[^\s]+"
+    r"|[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]*[.][A-Za-z0-9]{1,8}"
+)
+# Error messages keep their shape: each match becomes a placeholder, secrets first so that
+# "api_key=sk-..." is one <secret> and not a half-redacted path.
+REDACTIONS: tuple[tuple[str, str], ...] = (
+    (SECRET_PATTERN, "<secret>"),
+    (EMAIL_PATTERN, "<email>"),
+    (PATH_PATTERN, "<path>"),
+)
+
+_SENSITIVE_KEY = re.compile(SENSITIVE_KEY_PATTERN, re.IGNORECASE)
+_SENSITIVE_VALUE = re.compile("|".join(f"(?:{p})" for p, _ in REDACTIONS) + r"|\n")
+_REDACTORS = tuple((re.compile(pattern), placeholder) for pattern, placeholder in REDACTIONS)
+
+KEY_FILE_VAR = "ANALYTICS_PSEUDONYM_KEY_FILE"
+
+
+@dataclass
+class RedactionCounts:
+    metadata_entries_removed: int = 0
+    error_message_redactions: int = 0
+    user_ids_pseudonymised: int = 0
+
+
+@dataclass(frozen=True)
+class Pseudonymiser:
+    key: bytes = field(repr=False)
+
+    @property
+    def key_id(self) -> str:
+        """A fingerprint that tells which key made a pseudonym, without revealing the key."""
+        return hashlib.sha256(b"key-id:" + self.key).hexdigest()[:12]
+
+    def pseudonymise(self, value: object) -> str:
+        digest = hmac.new(self.key, str(value).encode(), hashlib.sha256).hexdigest()
+        return f"u_{digest[:32]}"
+
+
+def load_or_create_key(state_dir: Path) -> Pseudonymiser:
+    """The per-installation key: created on first use, never printed, never stored in the DB."""
+    key_file = Path(os.environ.get(KEY_FILE_VAR, state_dir / "pseudonym.key"))
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+    key_hex = key_file.read_text().strip()
+    try:
+        key = bytes.fromhex(key_hex)
+    except ValueError:
+        raise UserError(f"pseudonymisation key file {key_file} is not hex") from None
+    if len(key) < 32:
+        raise UserError(f"pseudonymisation key in {key_file} is shorter than 32 bytes")
+    return Pseudonymiser(key)
+
+
+def is_sensitive_key(key: str) -> bool:
+    return _SENSITIVE_KEY.search(key) is not None
+
+
+def is_sensitive_value(value: str) -> bool:
+    return _SENSITIVE_VALUE.search(value) is not None
+
+
+def redact_text(text: str) -> tuple[str, int]:
+    total = 0
+    for pattern, placeholder in _REDACTORS:
+        text, count = pattern.subn(placeholder, text)
+        total += count
+    return text, total
+
+
+def scrub_entries(entries: dict[str, Any], keys: list[str] | None = None) -> int:
+    """Remove sensitive entries in place (all keys, or only `keys`); returns how many."""
+    removed = 0
+    for key in list(entries) if keys is None else keys:
+        value = entries[key]
+        if is_sensitive_key(key) or (isinstance(value, str) and is_sensitive_value(value)):
+            del entries[key]
+            removed += 1
+        else:
+            removed += _scrub_nested(value)
+    return removed
+
+
+def _scrub_nested(value: Any) -> int:
+    if isinstance(value, dict):
+        return scrub_entries(value)
+    if isinstance(value, list):
+        removed = 0
+        for index in range(len(value) - 1, -1, -1):
+            item = value[index]
+            if isinstance(item, str) and is_sensitive_value(item):
+                del value[index]
+                removed += 1
+            else:
+                removed += _scrub_nested(item)
+        return removed
+    return 0

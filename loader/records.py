@@ -1,0 +1,131 @@
+"""Turn one input line into the JSON text we land, or into the reason it is quarantined.
+
+Lines that need no change are landed byte for byte. Lines that do (privacy) are re-read with
+exact decimals and re-written, so a number such as 0.0123456789012345678 is never rounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import simplejson
+
+from loader.privacy import Pseudonymiser, RedactionCounts, redact_text, scrub_entries
+from loader.streams import StreamSpec
+
+NUL_ESCAPE = b"\\u0000"
+JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+
+
+class LineProcessor:
+    def __init__(self, spec: StreamSpec, pseudonymiser: Pseudonymiser) -> None:
+        self.spec = spec
+        self.pseudonymiser = pseudonymiser
+        self.counts = RedactionCounts()
+
+    def prepare_json(self, content: bytes) -> bytes | str:
+        """The JSON object text to land, or a quarantine reason (a str)."""
+        record = _parse_object(content)
+        if isinstance(record, str):
+            return record
+        if not self._scrub(record, RedactionCounts()):
+            return content
+        exact = simplejson.loads(content, use_decimal=True)
+        self._scrub(exact, self.counts)
+        return simplejson.dumps(exact, use_decimal=True, ensure_ascii=False).encode()
+
+    def prepare_csv(self, header: list[str], values: list[str]) -> bytes | str:
+        if len(values) != len(header):
+            return f"CSV row has {len(values)} fields, the header has {len(header)}"
+        record: dict[str, Any] = dict(zip(header, values, strict=True))
+        if any("\x00" in value for value in values):
+            return "contains a NUL character, which PostgreSQL text cannot hold"
+        self._scrub(record, self.counts)
+        return orjson.dumps(record)
+
+    def _scrub(self, record: dict[str, Any], counts: RedactionCounts) -> bool:
+        """Apply the privacy rules in place; True when anything changed."""
+        removed = 0
+        for name in self.spec.free_form_objects:
+            removed += _scrub_object(record.get(name))
+        decision = record.get("routing_decision")
+        if isinstance(decision, dict):
+            removed += _scrub_object(decision.get("user_preferences"))
+        unknown = [key for key in record if key not in self.spec.fields]
+        if unknown:
+            removed += scrub_entries(record, unknown)
+        redactions = 0
+        message = record.get("error_message")
+        if isinstance(message, str) and message:
+            record["error_message"], redactions = redact_text(message)
+        pseudonymised = 0
+        if record.get("user_id") is not None:
+            record["user_id"] = self.pseudonymiser.pseudonymise(record["user_id"])
+            pseudonymised = 1
+        counts.metadata_entries_removed += removed
+        counts.error_message_redactions += redactions
+        counts.user_ids_pseudonymised += pseudonymised
+        return bool(removed or redactions or pseudonymised)
+
+
+def _parse_object(content: bytes) -> dict[str, Any] | str:
+    """The line as a JSON object (for inspection only), or why it is not one we can land."""
+    if not content.strip():
+        return "blank line"
+    try:
+        record = orjson.loads(content)
+    except orjson.JSONDecodeError as error:
+        record = (
+            "not valid JSON: nested too deeply"
+            if "recursion" in str(error)
+            else _parse_exactly(content)
+        )
+        if isinstance(record, str):
+            return record
+    if not isinstance(record, dict):
+        return f"not a JSON object (a JSON {JSON_KINDS.get(type(record), 'null')})"
+    if NUL_ESCAPE in content and _any_string(record, lambda text: "\x00" in text):
+        return "contains a \\u0000 character, which PostgreSQL text cannot hold"
+    return record
+
+
+def _scrub_object(value: object) -> int:
+    return scrub_entries(value) if isinstance(value, dict) and value else 0
+
+
+def _parse_exactly(content: bytes) -> object:
+    """Second opinion for lines orjson refuses: explain why, or accept what it cannot hold."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return f"invalid UTF-8 at byte {error.start}"
+    try:
+        record = simplejson.loads(text, use_decimal=True, allow_nan=False)
+    except simplejson.JSONDecodeError as error:
+        return f"not valid JSON: {error.msg} (column {error.colno})"
+    except RecursionError:
+        return "not valid JSON: nested too deeply"
+    if _any_string(record, _is_lone_surrogate_text):
+        return "not valid JSON: a \\u escape is half of a surrogate pair"
+    return record
+
+
+def _is_lone_surrogate_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _any_string(value: object, predicate: Callable[[str], bool]) -> bool:
+    """True when any string in the JSON value (keys included) satisfies `predicate`."""
+    if isinstance(value, str):
+        return predicate(value)
+    if isinstance(value, dict):
+        return any(predicate(key) or _any_string(item, predicate) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_any_string(item, predicate) for item in value)
+    return False
