@@ -17,6 +17,7 @@ from typing import IO
 import orjson
 import psycopg
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
 from loader.db import classify
 from loader.errors import LoaderError, UserError
@@ -114,7 +115,10 @@ def _copy_file(
     with path.open("rb") as raw, tempfile.TemporaryFile() as quarantine:
         hashing = HashingReader(raw)
         stream = open_decompressed(hashing, path)
-        with conn.cursor().copy(copy_rows) as copy:
+        cursor = conn.cursor()
+        # The queued writer sends from a worker thread, so parsing the next lines overlaps
+        # with waiting for the server to take the previous ones.
+        with cursor.copy(copy_rows, writer=QueuedLibpqWriter(cursor)) as copy:
             batch: list[bytes] = []
             batch_bytes = 0
             reported = 0

@@ -8,6 +8,7 @@ fixed-width lookbehind.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -53,6 +54,7 @@ _SENSITIVE_VALUE = re.compile("|".join(f"(?:{p})" for p, _ in REDACTIONS) + r"|\
 _REDACTORS = tuple((re.compile(pattern), placeholder) for pattern, placeholder in REDACTIONS)
 
 KEY_FILE_VAR = "ANALYTICS_PSEUDONYM_KEY_FILE"
+CACHED_VALUE_LENGTH = 64
 
 
 @dataclass
@@ -94,11 +96,21 @@ def load_or_create_key(state_dir: Path) -> Pseudonymiser:
     return Pseudonymiser(key)
 
 
+# Keys and short values repeat across millions of records (editor names, versions, flags);
+# caching the verdict keeps the regexes off the hot path. The caches are bounded.
+@functools.lru_cache(maxsize=1 << 14)
 def is_sensitive_key(key: str) -> bool:
     return _SENSITIVE_KEY.search(key) is not None
 
 
 def is_sensitive_value(value: str) -> bool:
+    if len(value) > CACHED_VALUE_LENGTH:
+        return _SENSITIVE_VALUE.search(value) is not None
+    return _is_sensitive_short_value(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _is_sensitive_short_value(value: str) -> bool:
     return _SENSITIVE_VALUE.search(value) is not None
 
 

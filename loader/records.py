@@ -53,9 +53,9 @@ class LineProcessor:
         decision = record.get("routing_decision")
         if isinstance(decision, dict):
             removed += _scrub_object(decision.get("user_preferences"))
-        unknown = [key for key in record if key not in self.spec.fields]
+        unknown = record.keys() - self.spec.fields
         if unknown:
-            removed += scrub_entries(record, unknown)
+            removed += scrub_entries(record, sorted(unknown))
         redactions = 0
         message = record.get("error_message")
         if isinstance(message, str) and message:
