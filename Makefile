@@ -36,7 +36,7 @@ test: lint
 
 test-with-database:
 	$(BIN)/pytest
-	$(BIN)/sqlfluff lint models tests analyses macros snapshots
+	$(CLI) lint
 
 bench: install
 	$(BIN)/python -m loader.bench

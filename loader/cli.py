@@ -16,6 +16,8 @@ from loader import embedded
 from loader.config import Settings, load_settings
 from loader.errors import LoaderError, UserError
 
+SQL_PATHS = ("models", "tests", "macros", "analyses", "snapshots")
+
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
@@ -90,6 +92,10 @@ def _parser() -> argparse.ArgumentParser:
         help="more dbt arguments after --, e.g. -- --select staging",
     )
     build.set_defaults(handler=_build)
+
+    lint = commands.add_parser("lint", help="sqlfluff lint the SQL (needs the database)")
+    lint.add_argument("paths", nargs="*", default=list(SQL_PATHS), metavar="PATH")
+    lint.set_defaults(handler=_lint)
 
     summary = commands.add_parser("summary", help="rows landed, staged and rejected per stream")
     summary.set_defaults(handler=_summary)
@@ -171,6 +177,12 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
 
     extra = args.dbt_args[1:] if args.dbt_args[:1] == ["--"] else args.dbt_args
     return run_dbt(settings, ["build", *(["--full-refresh"] if args.full_refresh else []), *extra])
+
+
+def _lint(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.dbt import run_sqlfluff  # noqa: PLC0415
+
+    return run_sqlfluff(settings, ["lint", *args.paths])
 
 
 def _summary(_: argparse.Namespace, settings: Settings) -> int:

@@ -31,18 +31,28 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     return {**os.environ, **dbt_environment(settings), "DBT_PROFILES_DIR": str(profiles_dir)}
 
 
-def dbt_executable() -> str:
-    beside_python = Path(sys.executable).parent / "dbt"
-    found = str(beside_python) if beside_python.exists() else shutil.which("dbt")
+def executable(name: str) -> str:
+    """A tool installed in our virtualenv (beside this Python), else on PATH."""
+    beside_python = Path(sys.executable).parent / name
+    found = str(beside_python) if beside_python.exists() else shutil.which(name)
     if found is None:
-        raise UserError("dbt is not installed; run `make install` (or `make demo`) first")
+        raise UserError(f"{name} is not installed; run `make install` (or `make demo`) first")
     return found
 
 
 def run_dbt(settings: Settings, args: list[str], *, check: bool = False) -> int:
     ensure_database(settings)
-    command = [dbt_executable(), *args, "--project-dir", str(settings.project_dir)]
+    command = [executable("dbt"), *args, "--project-dir", str(settings.project_dir)]
     completed = subprocess.run(command, env=dbt_env(settings), check=False)
     if completed.returncode != 0 and check:
         raise TerminalError(f"dbt {args[0]} failed (exit {completed.returncode}); see its output")
     return completed.returncode
+
+
+def run_sqlfluff(settings: Settings, args: list[str]) -> int:
+    """sqlfluff's dbt templater compiles the models, so it needs the same connection as dbt."""
+    ensure_database(settings)
+    command = [executable("sqlfluff"), *args]
+    return subprocess.run(
+        command, env=dbt_env(settings), cwd=settings.project_dir, check=False
+    ).returncode
