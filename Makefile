@@ -35,8 +35,8 @@ test: lint
 	$(CLI) throwaway-db -- $(MAKE) --no-print-directory test-with-database
 
 test-with-database:
-	$(BIN)/pytest
 	$(CLI) lint
+	$(BIN)/pytest
 
 bench: install
 	$(BIN)/python -m loader.bench

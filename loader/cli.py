@@ -16,7 +16,7 @@ from loader import embedded
 from loader.config import Settings, load_settings
 from loader.errors import LoaderError, UserError
 
-SQL_PATHS = ("models", "tests", "macros", "analyses", "snapshots")
+SQL_PATHS = ("models", "tests", "analyses", "snapshots")
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 

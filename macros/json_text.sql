@@ -1,0 +1,16 @@
+{#-
+    The value of top-level key `key` of a JSON object column as text: strings unquoted, other
+    values as JSON text; null when the key is absent, JSON null or the empty string (CSV rows
+    land an empty cell as "").
+-#}
+{%- macro json_text(json_column, key) -%}
+    {{ return(adapter.dispatch('json_text', 'routing_analytics')(json_column, key)) }}
+{%- endmacro -%}
+
+{%- macro default__json_text(json_column, key) -%}
+    {{ exceptions.raise_compiler_error("json_text: not implemented for " ~ adapter.type()) }}
+{%- endmacro -%}
+
+{%- macro postgres__json_text(json_column, key) -%}
+    nullif({{ json_column }} ->> {{ dbt.string_literal(dbt.escape_single_quotes(key)) }}, '')
+{%- endmacro -%}

@@ -1,0 +1,15 @@
+{#-
+    The JSON type of top-level key `key` of a JSON object column: 'string', 'number',
+    'boolean', 'object', 'array' or 'null'; SQL null when the key is absent.
+-#}
+{%- macro json_type(json_column, key) -%}
+    {{ return(adapter.dispatch('json_type', 'routing_analytics')(json_column, key)) }}
+{%- endmacro -%}
+
+{%- macro default__json_type(json_column, key) -%}
+    {{ exceptions.raise_compiler_error("json_type: not implemented for " ~ adapter.type()) }}
+{%- endmacro -%}
+
+{%- macro postgres__json_type(json_column, key) -%}
+    jsonb_typeof({{ json_column }} -> {{ dbt.string_literal(dbt.escape_single_quotes(key)) }})
+{%- endmacro -%}

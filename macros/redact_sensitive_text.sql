@@ -1,0 +1,28 @@
+{#-
+    Second line of defence for free text (error_message): every match of the secret, e-mail
+    and path patterns (vars privacy_secret_pattern, privacy_email_pattern,
+    privacy_path_pattern), in that order, replaced by <secret>, <email> and <path>, as
+    loader/privacy.py redact_text does. Text the loader already redacted stays as it is.
+-#}
+{%- macro redact_sensitive_text(text_expression) -%}
+    {{ return(adapter.dispatch('redact_sensitive_text', 'routing_analytics')(text_expression)) }}
+{%- endmacro -%}
+
+{%- macro default__redact_sensitive_text(text_expression) -%}
+    {{ exceptions.raise_compiler_error(
+        "redact_sensitive_text: not implemented for " ~ adapter.type()
+    ) }}
+{%- endmacro -%}
+
+{%- macro postgres__redact_sensitive_text(text_expression) -%}
+    regexp_replace(
+        regexp_replace(
+            regexp_replace(
+                {{ text_expression }},
+                {{ sql_pattern_literal(var('privacy_secret_pattern')) }}, '<secret>', 'g'
+            ),
+            {{ sql_pattern_literal(var('privacy_email_pattern')) }}, '<email>', 'g'
+        ),
+        {{ sql_pattern_literal(var('privacy_path_pattern')) }}, '<path>', 'g'
+    )
+{%- endmacro -%}

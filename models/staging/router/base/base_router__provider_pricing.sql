@@ -1,0 +1,185 @@
+{%- set rates = [
+    'cost_per_token',
+    'input_cost_per_token',
+    'output_cost_per_token',
+    'cache_read_cost_per_token',
+    'cache_write_cost_per_token',
+    'cost_per_minute',
+    'cost_per_request',
+] -%}
+{%- set text_fields = [
+    'provider', 'model', 'pricing_tier', 'pricing_model', 'currency', 'source_url',
+] -%}
+{#- The rules, in the order their codes appear in rejection_reasons. -#}
+{%- set checks = ['provider_check', 'model_check', 'pricing_tier_check', 'pricing_model_check'] -%}
+{%- for rate in rates -%}
+{%- do checks.append(rate ~ '_check') -%}
+{%- endfor -%}
+{%- do checks.extend([
+    'rates_check', 'currency_check', 'effective_from_check', 'effective_until_check',
+    'source_url_check',
+]) -%}
+
+with
+
+provider_pricing as (
+    select
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        record
+    from {{ source('router', 'provider_pricing') }}
+),
+
+fields_extracted as (
+    select
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        record,
+        {%- for field in text_fields %}
+        {{ json_text('record', field) }} as {{ field }}_text,
+        {{ json_type('record', field) }} as {{ field }}_json_type,
+        {%- endfor %}
+        {%- for rate in rates %}
+        {{ json_text('record', rate) }} as {{ rate }}_text,
+        {%- endfor %}
+        {{ json_text('record', 'effective_from') }} as effective_from_text,
+        {{ json_text('record', 'effective_until') }} as effective_until_text
+    from provider_pricing
+    {{ optimization_fence() }}
+),
+
+fields_typed as (
+    select
+        *,
+        {%- for rate in rates %}
+        {{ json_numeric('record', rate) }} as {{ rate }}_usd,
+        {%- endfor %}
+        {{ dbt.date_trunc('millisecond', try_cast_timestamptz('effective_from_text')) }}
+            as effective_from_at,
+        {{ dbt.date_trunc('millisecond', try_cast_timestamptz('effective_until_text')) }}
+            as effective_until_at
+    from fields_extracted
+    {{ optimization_fence() }}
+),
+
+rules_checked as (
+    select
+        *,
+        case
+            when provider_text is null then 'missing_provider'
+            when
+                provider_json_type <> 'string'
+                or not {{ is_lowercase_identifier('provider_text') }}
+                then 'invalid_provider'
+        end as provider_check,
+        case
+            when model_json_type not in ('string', 'null') then 'invalid_model'
+        end as model_check,
+        case
+            when
+                pricing_tier_json_type not in ('string', 'null')
+                or not {{ is_lowercase_identifier('pricing_tier_text') }}
+                then 'invalid_pricing_tier'
+        end as pricing_tier_check,
+        case
+            when pricing_model_text is null then 'missing_pricing_model'
+            when pricing_model_json_type <> 'string' then 'invalid_pricing_model'
+            when
+                pricing_model_text not in ({{ sql_string_list(var('router_pricing_models')) }})
+                then 'unknown_pricing_model'
+        end as pricing_model_check,
+        {%- for rate in rates %}
+        case
+            when {{ rate }}_text is not null and {{ rate }}_usd is null
+                then 'invalid_{{ rate }}'
+            when {{ rate }}_usd < 0 then 'negative_{{ rate }}'
+        end as {{ rate }}_check,
+        {%- endfor %}
+        case
+            when
+                pricing_model_text = 'token'
+                and cost_per_token_usd is null
+                and input_cost_per_token_usd is null
+                and output_cost_per_token_usd is null
+                then 'missing_rates'
+            when pricing_model_text = 'time' and cost_per_minute_usd is null
+                then 'missing_rates'
+            when pricing_model_text = 'request' and cost_per_request_usd is null
+                then 'missing_rates'
+            when
+                pricing_model_text = 'hybrid'
+                {%- for rate in rates %}
+                and {{ rate }}_usd is null
+                {%- endfor %}
+                then 'missing_rates'
+        end as rates_check,
+        case
+            when currency_json_type not in ('string', 'null') then 'invalid_currency'
+            when upper(currency_text) <> 'USD' then 'unsupported_currency'
+        end as currency_check,
+        case
+            when effective_from_text is null then 'missing_effective_from'
+            when effective_from_at is null then 'invalid_effective_from'
+        end as effective_from_check,
+        case
+            when effective_until_text is not null and effective_until_at is null
+                then 'invalid_effective_until'
+            when effective_until_at <= effective_from_at then 'until_not_after_from'
+        end as effective_until_check,
+        case
+            when source_url_json_type not in ('string', 'null') then 'invalid_source_url'
+        end as source_url_check
+    from fields_typed
+    {{ optimization_fence() }}
+),
+
+reasons_collected as (
+    select
+        *,
+        coalesce(
+            {%- for check in checks %}
+            {{ check }}{{ "," if not loop.last }}
+            {%- endfor %}
+        ) as rejection_reason,
+        {{ text_array_without_nulls(checks) }} as rejection_reasons
+    from rules_checked
+),
+
+final as (
+    select
+        provider_text as provider_key,
+        model_text as model,
+        coalesce(pricing_tier_text, 'standard') as pricing_tier,
+        pricing_model_text as pricing_model,
+        coalesce(upper(currency_text), 'USD') as currency,
+        source_url_text as source_url,
+        {%- for rate in rates %}
+        {{ rate }}_usd,
+        {%- endfor %}
+        model_text is null as is_provider_wide,
+        effective_from_at,
+        effective_until_at,
+        {{ dbt.concat([
+            "coalesce(provider_text, '')",
+            "'|'",
+            "coalesce(model_text, '')",
+            "'|'",
+            "coalesce(pricing_tier_text, 'standard')",
+            "'|'",
+            "coalesce(effective_from_text, '')",
+        ]) }} as record_key,
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        rejection_reason,
+        rejection_reasons,
+        rejection_reason is not null as is_rejected
+    from reasons_collected
+)
+
+select * from final

@@ -1,0 +1,256 @@
+{#-
+    Routing decisions arrive two ways: as records of their own (raw.routing_decisions) and
+    embedded in their task execution (raw.task_executions, field routing_decision, which then
+    has no task_execution_id and tenant_id: they are the parent's). Both are typed and checked
+    here alike, one row per raw decision. An embedded decision keeps the lineage of its parent
+    line. A routing_decision that is not a JSON object is not a decision row: the parent
+    execution is rejected for it (invalid_routing_decision).
+-#}
+{%- set text_fields = ['tenant_id', 'provider_selected', 'routing_reason', 'routing_strategy'] -%}
+{#- The rules, in the order their codes appear in rejection_reasons. -#}
+{%- set checks = [
+    'id_check', 'task_execution_id_check', 'tenant_id_check', 'provider_check',
+    'routing_reason_check', 'decided_at_check', 'providers_evaluated_check',
+    'cost_estimates_check', 'evaluated_providers_known_check', 'routing_strategy_check',
+    'user_preferences_check',
+] -%}
+{%- set known_provider_keys = 'select known_providers.provider_key from known_providers' -%}
+
+with
+
+routing_decisions as (
+    select
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        record
+    from {{ source('router', 'routing_decisions') }}
+),
+
+-- The parent execution lines that carry an embedded decision (see the note at the top).
+task_executions as (
+    select
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        record
+    from {{ source('router', 'task_executions') }}
+    where {{ json_type('record', 'routing_decision') }} = 'object'
+),
+
+known_providers as (
+    select provider_key
+    from {{ ref('base_router__known_providers') }}
+),
+
+standalone_decisions_extracted as (
+    select
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        false as is_embedded,
+        record as decision_json,
+        {{ json_text('record', 'task_execution_id') }} as task_execution_id_text,
+        {{ json_text('record', 'tenant_id') }} as tenant_id_text,
+        {{ json_type('record', 'tenant_id') }} as tenant_id_json_type
+    from routing_decisions
+),
+
+embedded_decisions_extracted as (
+    select
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        true as is_embedded,
+        {{ json_value('record', 'routing_decision') }} as decision_json,
+        {{ json_text('record', 'id') }} as task_execution_id_text,
+        {{ json_text('record', 'tenant_id') }} as tenant_id_text,
+        {{ json_type('record', 'tenant_id') }} as tenant_id_json_type
+    from task_executions
+),
+
+decisions_unioned as (
+    select * from standalone_decisions_extracted
+    union all
+    select * from embedded_decisions_extracted
+),
+
+fields_extracted as (
+    select
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        is_embedded,
+        task_execution_id_text,
+        tenant_id_text,
+        tenant_id_json_type,
+        {{ json_text('decision_json', 'id') }} as id_text,
+        {%- for field in text_fields if field != 'tenant_id' %}
+        {{ json_text('decision_json', field) }} as {{ field }}_text,
+        {{ json_type('decision_json', field) }} as {{ field }}_json_type,
+        {%- endfor %}
+        {{ json_text('decision_json', 'decided_at') }} as decided_at_text,
+        {{ json_value('decision_json', 'providers_evaluated') }} as providers_evaluated_json,
+        {{ json_type('decision_json', 'providers_evaluated') }} as providers_evaluated_json_type,
+        {{ json_value('decision_json', 'cost_estimates') }} as cost_estimates_json,
+        {{ json_type('decision_json', 'cost_estimates') }} as cost_estimates_json_type,
+        {{ json_value('decision_json', 'user_preferences') }} as user_preferences_json,
+        {{ json_type('decision_json', 'user_preferences') }} as user_preferences_json_type
+    from decisions_unioned
+    {{ optimization_fence() }}
+),
+
+fields_typed as (
+    select
+        *,
+        {{ try_cast_uuid('id_text') }} as routing_decision_id,
+        {{ try_cast_uuid('task_execution_id_text') }} as task_execution_id,
+        {{ dbt.date_trunc('millisecond', try_cast_timestamptz('decided_at_text')) }}
+            as decided_at,
+        coalesce(provider_selected_text in ({{ known_provider_keys }}), false)
+            as is_known_provider,
+        case
+            when providers_evaluated_json_type = 'array'
+                then {{ json_array_is_string_array('providers_evaluated_json') }}
+        end as is_providers_evaluated_valid,
+        case
+            when cost_estimates_json_type = 'object'
+                then {{ json_object_values_to_numbers('cost_estimates_json') }}
+        end as cost_estimates_in_numbers
+    from fields_extracted
+    {{ optimization_fence() }}
+),
+
+-- Separate step (and case, not and): the set-returning JSON functions raise on a non-array
+-- or non-object, so they may only run once the type is known to be right.
+evaluated_providers_checked as (
+    select
+        *,
+        {{ json_object_values_are_non_negative_numbers('cost_estimates_in_numbers') }}
+            as is_cost_estimates_valid,
+        case
+            when is_providers_evaluated_valid
+                then {{ json_array_elements_in('providers_evaluated_json', known_provider_keys) }}
+        end as has_only_known_evaluated_providers,
+        case
+            when cost_estimates_json_type = 'object'
+                then {{ json_object_keys_in('cost_estimates_json', known_provider_keys) }}
+        end as has_only_known_estimated_providers
+    from fields_typed
+),
+
+rules_checked as (
+    select
+        *,
+        case
+            when id_text is null then 'missing_id'
+            when routing_decision_id is null then 'invalid_id'
+        end as id_check,
+        case
+            when task_execution_id_text is null then 'missing_task_execution_id'
+            when task_execution_id is null then 'invalid_task_execution_id'
+        end as task_execution_id_check,
+        case
+            when tenant_id_text is null then 'missing_tenant_id'
+            when tenant_id_json_type <> 'string' then 'invalid_tenant_id'
+        end as tenant_id_check,
+        case
+            when provider_selected_text is null then 'missing_provider_selected'
+            when provider_selected_json_type <> 'string' then 'invalid_provider_selected'
+            when not is_known_provider then 'unknown_provider'
+        end as provider_check,
+        case
+            when routing_reason_text is null then 'missing_routing_reason'
+            when routing_reason_json_type <> 'string' then 'invalid_routing_reason'
+            when
+                routing_reason_text not in ({{ sql_string_list(var('router_routing_reasons')) }})
+                then 'unknown_routing_reason'
+        end as routing_reason_check,
+        case
+            when decided_at_text is not null and decided_at is null then 'invalid_decided_at'
+        end as decided_at_check,
+        case
+            when
+                providers_evaluated_json_type not in ('array', 'null')
+                or not is_providers_evaluated_valid
+                then 'invalid_providers_evaluated'
+        end as providers_evaluated_check,
+        case
+            when
+                cost_estimates_json_type not in ('object', 'null')
+                or not is_cost_estimates_valid
+                then 'invalid_cost_estimates'
+        end as cost_estimates_check,
+        case
+            when
+                not has_only_known_evaluated_providers
+                or not has_only_known_estimated_providers
+                then 'unknown_evaluated_provider'
+        end as evaluated_providers_known_check,
+        case
+            when routing_strategy_json_type not in ('string', 'null')
+                then 'invalid_routing_strategy'
+        end as routing_strategy_check,
+        case
+            when user_preferences_json_type not in ('object', 'null')
+                then 'invalid_user_preferences'
+        end as user_preferences_check
+    from evaluated_providers_checked
+    {{ optimization_fence() }}
+),
+
+reasons_collected as (
+    select
+        *,
+        coalesce(
+            {%- for check in checks %}
+            {{ check }}{{ "," if not loop.last }}
+            {%- endfor %}
+        ) as rejection_reason,
+        {{ text_array_without_nulls(checks) }} as rejection_reasons
+    from rules_checked
+),
+
+final as (
+    select
+        routing_decision_id,
+        task_execution_id,
+        tenant_id_text as tenant_id,
+        provider_selected_text as selected_provider_key,
+        routing_reason_text as routing_reason,
+        routing_strategy_text as routing_strategy,
+        case
+            when is_providers_evaluated_valid then providers_evaluated_json
+            when providers_evaluated_json_type is null or providers_evaluated_json_type = 'null'
+                then {{ dbt.cast("'[]'", 'jsonb') }}
+        end as providers_evaluated,
+        case
+            when is_cost_estimates_valid then cost_estimates_in_numbers
+            when cost_estimates_json_type is null or cost_estimates_json_type = 'null'
+                then {{ dbt.cast("'{}'", 'jsonb') }}
+        end as cost_estimates,
+        case
+            when user_preferences_json_type = 'object'
+                then {{ scrub_sensitive_entries('user_preferences_json') }}
+            when user_preferences_json_type is null or user_preferences_json_type = 'null'
+                then {{ dbt.cast("'{}'", 'jsonb') }}
+        end as user_preferences,
+        is_embedded,
+        decided_at,
+        coalesce(cast(routing_decision_id as {{ dbt.type_string() }}), id_text) as record_key,
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        rejection_reason,
+        rejection_reasons,
+        rejection_reason is not null as is_rejected
+    from reasons_collected
+)
+
+select * from final

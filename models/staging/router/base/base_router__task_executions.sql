@@ -1,0 +1,289 @@
+{#- Fields of the contract that must be JSON strings when present. -#}
+{%- set text_fields = [
+    'tenant_id', 'task_id', 'agent_id', 'task_type', 'provider_used', 'model', 'pricing_tier',
+    'provider_account_id', 'status', 'error_message', 'language', 'complexity',
+] -%}
+{%- set token_fields = [
+    'tokens_used', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens',
+] -%}
+{#- The rules, in the order their codes appear in rejection_reasons. -#}
+{%- set checks = [
+    'id_check', 'tenant_id_check', 'task_id_check', 'agent_id_check', 'task_type_check',
+    'timestamp_start_check', 'timestamp_end_check', 'time_order_check', 'duration_ms_check',
+    'provider_check', 'model_check', 'pricing_tier_check', 'provider_account_id_check',
+] -%}
+{%- for field in token_fields -%}
+{%- do checks.append(field ~ '_check') -%}
+{%- endfor -%}
+{%- do checks.extend([
+    'negative_tokens_check', 'token_presence_check', 'tokens_mismatch_check',
+    'cache_tokens_check', 'cost_actual_check', 'cost_baseline_check', 'status_check',
+    'error_message_check', 'language_check', 'complexity_check', 'quality_score_check',
+    'metadata_check', 'routing_decision_check',
+]) -%}
+
+with
+
+task_executions as (
+    select
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        record
+    from {{ source('router', 'task_executions') }}
+),
+
+known_providers as (
+    select provider_key
+    from {{ ref('base_router__known_providers') }}
+),
+
+fields_extracted as (
+    select
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        record,
+        {{ json_text('record', 'id') }} as id_text,
+        {%- for field in text_fields %}
+        {{ json_text('record', field) }} as {{ field }}_text,
+        {{ json_type('record', field) }} as {{ field }}_json_type,
+        {%- endfor %}
+        {{ json_text('record', 'timestamp_start') }} as timestamp_start_text,
+        {{ json_text('record', 'timestamp_end') }} as timestamp_end_text,
+        {{ json_text('record', 'duration_ms') }} as duration_ms_text,
+        {%- for field in token_fields %}
+        {{ json_text('record', field) }} as {{ field }}_text,
+        {%- endfor %}
+        {{ json_text('record', 'cost_actual') }} as cost_actual_text,
+        {{ json_text('record', 'cost_baseline') }} as cost_baseline_text,
+        {{ json_text('record', 'quality_score') }} as quality_score_text,
+        {{ json_value('record', 'metadata') }} as metadata_json,
+        {{ json_type('record', 'metadata') }} as metadata_json_type,
+        {{ json_type('record', 'routing_decision') }} as routing_decision_json_type
+    from task_executions
+    {{ optimization_fence() }}
+),
+
+fields_typed as (
+    select
+        *,
+        {{ try_cast_uuid('id_text') }} as task_execution_id,
+        {{ dbt.date_trunc('millisecond', try_cast_timestamptz('timestamp_start_text')) }}
+            as started_at,
+        {{ dbt.date_trunc('millisecond', try_cast_timestamptz('timestamp_end_text')) }}
+            as ended_at,
+        {{ json_bigint('record', 'duration_ms') }} as reported_duration_ms,
+        {%- for field in token_fields %}
+        {{ json_bigint('record', field) }} as {{ field }},
+        {%- endfor %}
+        {{ json_numeric('record', 'cost_actual') }} as reported_cost_usd,
+        {{ json_numeric('record', 'cost_baseline') }} as reported_baseline_cost_usd,
+        {{ json_numeric('record', 'quality_score') }} as quality_score,
+        coalesce(
+            provider_used_text in (select known_providers.provider_key from known_providers),
+            false
+        ) as is_known_provider,
+        input_tokens_text is not null and output_tokens_text is not null as has_token_split
+    from fields_extracted
+    {{ optimization_fence() }}
+),
+
+values_derived as (
+    select
+        *,
+        {{ timestamp_diff_ms('started_at', 'ended_at') }} as derived_duration_ms,
+        case when has_token_split then input_tokens + output_tokens end as derived_tokens_used
+    from fields_typed
+),
+
+rules_checked as (
+    select
+        *,
+        case
+            when id_text is null then 'missing_id'
+            when task_execution_id is null then 'invalid_id'
+        end as id_check,
+        {%- for field in ['tenant_id', 'task_id', 'agent_id'] %}
+        case
+            when {{ field }}_text is null then 'missing_{{ field }}'
+            when {{ field }}_json_type <> 'string' then 'invalid_{{ field }}'
+        end as {{ field }}_check,
+        {%- endfor %}
+        case
+            when task_type_text is null then 'missing_task_type'
+            when task_type_json_type <> 'string' then 'invalid_task_type'
+            when task_type_text not in ({{ sql_string_list(var('router_task_types')) }})
+                then 'unknown_task_type'
+        end as task_type_check,
+        case
+            when timestamp_start_text is null then 'missing_timestamp_start'
+            when started_at is null then 'invalid_timestamp_start'
+        end as timestamp_start_check,
+        case
+            when timestamp_end_text is null then 'missing_timestamp_end'
+            when ended_at is null then 'invalid_timestamp_end'
+        end as timestamp_end_check,
+        case
+            when ended_at < started_at then 'end_before_start'
+        end as time_order_check,
+        case
+            when duration_ms_text is not null and reported_duration_ms is null
+                then 'invalid_duration_ms'
+            when reported_duration_ms < 0 then 'negative_duration_ms'
+            when abs(reported_duration_ms - derived_duration_ms) > 1000 then 'duration_mismatch'
+        end as duration_ms_check,
+        case
+            when provider_used_text is null then 'missing_provider_used'
+            when provider_used_json_type <> 'string' then 'invalid_provider_used'
+            when not is_known_provider then 'unknown_provider'
+        end as provider_check,
+        case
+            when model_json_type not in ('string', 'null') then 'invalid_model'
+        end as model_check,
+        case
+            when
+                pricing_tier_json_type not in ('string', 'null')
+                or not {{ is_lowercase_identifier('pricing_tier_text') }}
+                then 'invalid_pricing_tier'
+        end as pricing_tier_check,
+        case
+            when provider_account_id_json_type not in ('string', 'null')
+                then 'invalid_provider_account_id'
+        end as provider_account_id_check,
+        {%- for field in token_fields %}
+        case
+            when {{ field }}_text is not null and {{ field }} is null then 'invalid_{{ field }}'
+        end as {{ field }}_check,
+        {%- endfor %}
+        case
+            when
+                tokens_used < 0
+                or input_tokens < 0
+                or output_tokens < 0
+                or cache_read_tokens < 0
+                or cache_write_tokens < 0
+                then 'negative_tokens'
+        end as negative_tokens_check,
+        case
+            when (input_tokens_text is null) <> (output_tokens_text is null)
+                then 'incomplete_token_split'
+            when
+                (cache_read_tokens_text is not null or cache_write_tokens_text is not null)
+                and not has_token_split
+                then 'incomplete_token_split'
+            when tokens_used_text is null and not has_token_split then 'missing_tokens'
+        end as token_presence_check,
+        case
+            when tokens_used <> derived_tokens_used then 'tokens_mismatch'
+        end as tokens_mismatch_check,
+        case
+            when coalesce(cache_read_tokens, 0) + coalesce(cache_write_tokens, 0) > input_tokens
+                then 'cache_exceeds_input'
+        end as cache_tokens_check,
+        case
+            when cost_actual_text is not null and reported_cost_usd is null
+                then 'invalid_cost_actual'
+            when reported_cost_usd < 0 then 'negative_cost_actual'
+        end as cost_actual_check,
+        case
+            when cost_baseline_text is not null and reported_baseline_cost_usd is null
+                then 'invalid_cost_baseline'
+            when reported_baseline_cost_usd < 0 then 'negative_cost_baseline'
+        end as cost_baseline_check,
+        case
+            when status_text is null then 'missing_status'
+            when status_json_type <> 'string' then 'invalid_status'
+            when status_text not in ({{ sql_string_list(var('router_execution_statuses')) }})
+                then 'unknown_status'
+        end as status_check,
+        case
+            when error_message_json_type not in ('string', 'null') then 'invalid_error_message'
+        end as error_message_check,
+        case
+            when language_json_type not in ('string', 'null') then 'invalid_language'
+        end as language_check,
+        case
+            when complexity_json_type not in ('string', 'null') then 'invalid_complexity'
+            when complexity_text not in ({{ sql_string_list(var('router_complexities')) }})
+                then 'unknown_complexity'
+        end as complexity_check,
+        case
+            when
+                quality_score_text is not null
+                and (quality_score is null or quality_score < 0 or quality_score > 100)
+                then 'invalid_quality_score'
+        end as quality_score_check,
+        case
+            when metadata_json_type not in ('object', 'null') then 'invalid_metadata'
+        end as metadata_check,
+        case
+            when routing_decision_json_type not in ('object', 'null')
+                then 'invalid_routing_decision'
+        end as routing_decision_check
+    from values_derived
+    {{ optimization_fence() }}
+),
+
+reasons_collected as (
+    select
+        *,
+        coalesce(
+            {%- for check in checks %}
+            {{ check }}{{ "," if not loop.last }}
+            {%- endfor %}
+        ) as rejection_reason,
+        {{ text_array_without_nulls(checks) }} as rejection_reasons
+    from rules_checked
+),
+
+final as (
+    select
+        task_execution_id,
+        tenant_id_text as tenant_id,
+        task_id_text as task_id,
+        agent_id_text as agent_id,
+        provider_account_id_text as provider_account_id,
+        task_type_text as task_type,
+        provider_used_text as provider_key,
+        model_text as model,
+        coalesce(pricing_tier_text, 'standard') as pricing_tier,
+        status_text as status,
+        language_text as language,
+        complexity_text as complexity,
+        {{ redact_sensitive_text('error_message_text') }} as error_message,
+        case
+            when metadata_json_type = 'object'
+                then {{ scrub_sensitive_entries('metadata_json') }}
+            when metadata_json_type is null or metadata_json_type = 'null'
+                then {{ dbt.cast("'{}'", 'jsonb') }}
+        end as metadata,
+        coalesce(reported_duration_ms, derived_duration_ms) as duration_ms,
+        coalesce(tokens_used, derived_tokens_used) as tokens_used,
+        input_tokens,
+        output_tokens,
+        case when has_token_split then coalesce(cache_read_tokens, 0) end as cache_read_tokens,
+        case when has_token_split then coalesce(cache_write_tokens, 0) end as cache_write_tokens,
+        reported_cost_usd,
+        reported_baseline_cost_usd,
+        quality_score,
+        has_token_split,
+        tokens_used is null as is_tokens_used_derived,
+        reported_duration_ms is null as is_duration_derived,
+        coalesce(routing_decision_json_type = 'object', false) as has_embedded_routing_decision,
+        started_at,
+        ended_at,
+        coalesce(cast(task_execution_id as {{ dbt.type_string() }}), id_text) as record_key,
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        rejection_reason,
+        rejection_reasons,
+        rejection_reason is not null as is_rejected
+    from reasons_collected
+)
+
+select * from final

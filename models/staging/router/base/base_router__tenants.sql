@@ -1,0 +1,108 @@
+{#- The rules, in the order their codes appear in rejection_reasons. -#}
+{%- set checks = [
+    'tenant_id_check', 'provider_check', 'default_model_check', 'plan_check', 'created_at_check',
+] -%}
+
+with
+
+tenants as (
+    select
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        record
+    from {{ source('router', 'tenants') }}
+),
+
+known_providers as (
+    select provider_key
+    from {{ ref('base_router__known_providers') }}
+),
+
+fields_extracted as (
+    select
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        {%- for field in ['tenant_id', 'default_provider', 'default_model', 'plan'] %}
+        {{ json_text('record', field) }} as {{ field }}_text,
+        {{ json_type('record', field) }} as {{ field }}_json_type,
+        {%- endfor %}
+        {{ json_text('record', 'created_at') }} as created_at_text
+    from tenants
+    {{ optimization_fence() }}
+),
+
+fields_typed as (
+    select
+        *,
+        {{ dbt.date_trunc('millisecond', try_cast_timestamptz('created_at_text')) }}
+            as created_at,
+        coalesce(
+            default_provider_text in (select known_providers.provider_key from known_providers),
+            false
+        ) as is_known_provider
+    from fields_extracted
+    {{ optimization_fence() }}
+),
+
+rules_checked as (
+    select
+        *,
+        case
+            when tenant_id_text is null then 'missing_tenant_id'
+            when tenant_id_json_type <> 'string' then 'invalid_tenant_id'
+        end as tenant_id_check,
+        case
+            when default_provider_text is null then 'missing_default_provider'
+            when default_provider_json_type <> 'string' then 'invalid_default_provider'
+            when not is_known_provider then 'unknown_provider'
+        end as provider_check,
+        case
+            when default_model_json_type not in ('string', 'null') then 'invalid_default_model'
+        end as default_model_check,
+        case
+            when plan_text is null then 'missing_plan'
+            when plan_json_type <> 'string' then 'invalid_plan'
+            when plan_text not in ({{ sql_string_list(var('router_plans')) }}) then 'unknown_plan'
+        end as plan_check,
+        case
+            when created_at_text is not null and created_at is null then 'invalid_created_at'
+        end as created_at_check
+    from fields_typed
+    {{ optimization_fence() }}
+),
+
+reasons_collected as (
+    select
+        *,
+        coalesce(
+            {%- for check in checks %}
+            {{ check }}{{ "," if not loop.last }}
+            {%- endfor %}
+        ) as rejection_reason,
+        {{ text_array_without_nulls(checks) }} as rejection_reasons
+    from rules_checked
+),
+
+final as (
+    select
+        tenant_id_text as tenant_id,
+        default_provider_text as default_provider_key,
+        default_model_text as default_model,
+        plan_text as plan,
+        created_at,
+        tenant_id_text as record_key,
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        rejection_reason,
+        rejection_reasons,
+        rejection_reason is not null as is_rejected
+    from reasons_collected
+)
+
+select * from final

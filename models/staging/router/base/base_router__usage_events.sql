@@ -1,0 +1,107 @@
+{#- The rules, in the order their codes appear in rejection_reasons. -#}
+{%- set checks = [
+    'id_check', 'tenant_id_check', 'user_id_check', 'event_type_check', 'occurred_at_check',
+] -%}
+
+with
+
+usage_events as (
+    select
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        record
+    from {{ source('router', 'usage_events') }}
+),
+
+fields_extracted as (
+    select
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        {{ json_text('record', 'id') }} as id_text,
+        {%- for field in ['tenant_id', 'user_id', 'event_type'] %}
+        {{ json_text('record', field) }} as {{ field }}_text,
+        {{ json_type('record', field) }} as {{ field }}_json_type,
+        {%- endfor %}
+        {{ json_text('record', 'occurred_at') }} as occurred_at_text
+    from usage_events
+    {{ optimization_fence() }}
+),
+
+fields_typed as (
+    select
+        *,
+        {{ try_cast_uuid('id_text') }} as usage_event_id,
+        {{ dbt.date_trunc('millisecond', try_cast_timestamptz('occurred_at_text')) }}
+            as occurred_at
+    from fields_extracted
+    {{ optimization_fence() }}
+),
+
+rules_checked as (
+    select
+        *,
+        case
+            when id_text is null then 'missing_id'
+            when usage_event_id is null then 'invalid_id'
+        end as id_check,
+        case
+            when tenant_id_text is null then 'missing_tenant_id'
+            when tenant_id_json_type <> 'string' then 'invalid_tenant_id'
+        end as tenant_id_check,
+        -- The loader pseudonymises every user_id; anything else was landed around it.
+        case
+            when user_id_json_type not in ('string', 'null') then 'invalid_user_id'
+            when
+                not ({{ matches_pattern('user_id_text', var('user_id_pseudonym_pattern')) }})
+                then 'unpseudonymised_user_id'
+        end as user_id_check,
+        case
+            when event_type_text is null then 'missing_event_type'
+            when
+                event_type_json_type <> 'string'
+                or not {{ is_lowercase_identifier('event_type_text') }}
+                then 'invalid_event_type'
+        end as event_type_check,
+        case
+            when occurred_at_text is null then 'missing_occurred_at'
+            when occurred_at is null then 'invalid_occurred_at'
+        end as occurred_at_check
+    from fields_typed
+    {{ optimization_fence() }}
+),
+
+reasons_collected as (
+    select
+        *,
+        coalesce(
+            {%- for check in checks %}
+            {{ check }}{{ "," if not loop.last }}
+            {%- endfor %}
+        ) as rejection_reason,
+        {{ text_array_without_nulls(checks) }} as rejection_reasons
+    from rules_checked
+),
+
+final as (
+    select
+        usage_event_id,
+        tenant_id_text as tenant_id,
+        user_id_text as user_id,
+        event_type_text as event_type,
+        occurred_at,
+        coalesce(cast(usage_event_id as {{ dbt.type_string() }}), id_text) as record_key,
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at,
+        rejection_reason,
+        rejection_reasons,
+        rejection_reason is not null as is_rejected
+    from reasons_collected
+)
+
+select * from final

@@ -1,0 +1,55 @@
+with
+
+base_router__routing_decisions as (
+    select
+        routing_decision_id,
+        task_execution_id,
+        tenant_id,
+        selected_provider_key,
+        routing_reason,
+        routing_strategy,
+        providers_evaluated,
+        cost_estimates,
+        user_preferences,
+        is_embedded,
+        decided_at,
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at
+    from {{ ref('base_router__routing_decisions') }}
+    where not is_rejected
+),
+
+versions_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by routing_decision_id
+            order by _loaded_at desc, _load_id desc, _line_number desc
+        ) as version_rank
+    from base_router__routing_decisions
+),
+
+final as (
+    select
+        routing_decision_id,
+        task_execution_id,
+        tenant_id,
+        selected_provider_key,
+        routing_reason,
+        routing_strategy,
+        providers_evaluated,
+        cost_estimates,
+        user_preferences,
+        is_embedded,
+        decided_at,
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at
+    from versions_ranked
+    where version_rank = 1
+)
+
+select * from final

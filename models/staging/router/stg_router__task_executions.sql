@@ -1,0 +1,91 @@
+with
+
+base_router__task_executions as (
+    select
+        task_execution_id,
+        tenant_id,
+        task_id,
+        agent_id,
+        provider_account_id,
+        task_type,
+        provider_key,
+        model,
+        pricing_tier,
+        status,
+        language,
+        complexity,
+        error_message,
+        metadata,
+        duration_ms,
+        tokens_used,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cache_write_tokens,
+        reported_cost_usd,
+        reported_baseline_cost_usd,
+        quality_score,
+        has_token_split,
+        is_tokens_used_derived,
+        is_duration_derived,
+        has_embedded_routing_decision,
+        started_at,
+        ended_at,
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at
+    from {{ ref('base_router__task_executions') }}
+    where not is_rejected
+),
+
+versions_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by task_execution_id
+            order by _loaded_at desc, _load_id desc, _line_number desc
+        ) as version_rank
+    from base_router__task_executions
+),
+
+final as (
+    select
+        task_execution_id,
+        tenant_id,
+        task_id,
+        agent_id,
+        provider_account_id,
+        task_type,
+        provider_key,
+        model,
+        pricing_tier,
+        status,
+        language,
+        complexity,
+        error_message,
+        metadata,
+        duration_ms,
+        tokens_used,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cache_write_tokens,
+        reported_cost_usd,
+        reported_baseline_cost_usd,
+        quality_score,
+        has_token_split,
+        is_tokens_used_derived,
+        is_duration_derived,
+        has_embedded_routing_decision,
+        started_at,
+        ended_at,
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at
+    from versions_ranked
+    where version_rank = 1
+)
+
+select * from final

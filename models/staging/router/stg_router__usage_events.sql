@@ -1,0 +1,43 @@
+with
+
+base_router__usage_events as (
+    select
+        usage_event_id,
+        tenant_id,
+        user_id,
+        event_type,
+        occurred_at,
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at
+    from {{ ref('base_router__usage_events') }}
+    where not is_rejected
+),
+
+versions_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by usage_event_id
+            order by _loaded_at desc, _load_id desc, _line_number desc
+        ) as version_rank
+    from base_router__usage_events
+),
+
+final as (
+    select
+        usage_event_id,
+        tenant_id,
+        user_id,
+        event_type,
+        occurred_at,
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at
+    from versions_ranked
+    where version_rank = 1
+)
+
+select * from final

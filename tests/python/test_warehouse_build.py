@@ -1,0 +1,210 @@
+"""End to end on fixture data: generate with faults, load, dbt build, and check the results.
+
+dbt build runs the seeds, the models, every data test (including the reconciliation of
+raw = staged + rejected + duplicates) and the dbt unit tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from loader.generate import GenerateOptions, GenerateResult, generate
+from loader.throwaway import throwaway_database
+
+pytestmark = pytest.mark.integration
+
+PRIVACY_BAIT = (
+    "secret-project",
+    "jane.doe@example.com",
+    "m.lopez@example.org",
+    "mlopez",
+    "/Users/jane",
+    "sk-live-abc123",
+    "Xy7Qm2LpN8vR4tZk",
+    "payroll",
+    "salary rounding",
+    "def foo()",
+    "failing login test",
+)
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    url: str
+    generated: GenerateResult
+    env: dict[str, str]
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "loader", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def warehouse(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    folder = tmp_path_factory.mktemp("warehouse")
+    generated = generate(
+        GenerateOptions(
+            out_dir=folder / "data",
+            tenants=4,
+            days=4,
+            executions=6_000,
+            seed=11,
+            end_date=date(2026, 11, 20),
+            faults=True,
+        )
+    )
+    with throwaway_database(server_url) as url:
+        env = {
+            **os.environ,
+            "ANALYTICS_DATABASE_URL": url,
+            "ANALYTICS_STATE_DIR": str(folder / "state"),
+        }
+        loaded = cli(env, "load", str(folder / "data"))
+        assert loaded.returncode == 0, loaded.stderr
+        built = cli(env, "build", "--full-refresh")
+        assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-2000:]
+        yield Warehouse(url=url, generated=generated, env=env)
+
+
+def rows(url: str, query: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query).fetchall()
+
+
+def test_every_generated_line_is_landed_or_quarantined(warehouse):
+    per_stream = dict(
+        rows(
+            warehouse.url,
+            """
+        select stream, sum(lines_read) from raw.loads where status = 'succeeded' group by 1
+    """,
+        )
+    )
+    assert per_stream == {stream: count for stream, count in warehouse.generated.counts.items()}
+    assert rows(
+        warehouse.url,
+        """
+        select count(*) from raw.loads
+        where status = 'succeeded' and lines_read <> rows_landed + rows_quarantined
+    """,
+    ) == [(0,)]
+
+
+def test_every_stream_reconciles(warehouse):
+    reconciliation = rows(
+        warehouse.url,
+        """
+        select stream, raw_rows, staged_rows, rejected_rows, duplicate_rows, is_reconciled
+        from staging.stg_router__stream_reconciliation order by stream
+    """,
+    )
+    assert len(reconciliation) == 5
+    for stream, raw, staged, rejected, duplicates, reconciled in reconciliation:
+        assert raw == staged + rejected + duplicates, stream
+        assert reconciled, stream
+        assert staged > 0, stream
+
+
+def test_injected_faults_are_rejected_with_their_reason(warehouse):
+    reasons = {
+        reason
+        for (reason,) in rows(
+            warehouse.url,
+            """
+        select distinct unnest(rejection_reasons) from staging.stg_router__rejected_records
+    """,
+        )
+    }
+    expected = {
+        "unknown_task_type",
+        "unknown_status",
+        "unknown_provider",
+        "end_before_start",
+        "negative_tokens",
+        "cache_exceeds_input",
+        "invalid_cost_actual",
+        "duration_mismatch",
+    }
+    assert expected <= reasons
+    duplicates = rows(
+        warehouse.url,
+        "select duplicate_rows from staging.stg_router__stream_reconciliation"
+        " where stream = 'task_executions'",
+    )
+    assert duplicates == [(repeated_ids(warehouse.generated.files["task_executions"]),)]
+
+
+def repeated_ids(files: list[Path]) -> int:
+    """Lines whose record id was already seen: counted from the input files, not the DB."""
+    seen: Counter[str] = Counter()
+    for path in files:
+        for line in path.read_bytes().splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and isinstance(record.get("id"), str):
+                seen[record["id"]] += 1
+    return sum(count - 1 for count in seen.values())
+
+
+def test_no_privacy_bait_is_stored_outside_the_quarantine(warehouse):
+    with psycopg.connect(warehouse.url) as conn:
+        columns = conn.execute("""
+            select table_schema, table_name, column_name
+            from information_schema.columns
+            where table_schema not in ('pg_catalog', 'information_schema')
+              and data_type in ('text', 'character varying', 'json', 'jsonb', 'ARRAY', 'bytea')
+              and not (table_schema = 'raw' and table_name = 'quarantined_lines')
+        """).fetchall()
+        assert len(columns) > 20
+        found = []
+        for schema, table, column in columns:
+            for bait in PRIVACY_BAIT:
+                hit = conn.execute(
+                    f'select 1 from "{schema}"."{table}"'  # names come from the catalog
+                    f' where position(%s in "{column}"::text) > 0 limit 1',
+                    (bait,),
+                ).fetchone()
+                if hit:
+                    found.append(f"{schema}.{table}.{column}: {bait}")
+    assert found == []
+
+
+def test_loading_the_same_files_again_changes_nothing(warehouse):
+    before = rows(
+        warehouse.url,
+        "select stream, raw_rows from staging.stg_router__stream_reconciliation order by 1",
+    )
+    again = cli(
+        warehouse.env,
+        "load",
+        "--json",
+        str(Path(warehouse.env["ANALYTICS_STATE_DIR"]).parent / "data"),
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count('"status":"skipped"') == sum(
+        len(files) for files in warehouse.generated.files.values()
+    )
+    after = rows(
+        warehouse.url,
+        "select stream, raw_rows from staging.stg_router__stream_reconciliation order by 1",
+    )
+    assert after == before
