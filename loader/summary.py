@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import psycopg
 
 from loader import db
 from loader.config import Settings
 from loader.dbt import ensure_database
+from loader.errors import UserError
 
 STREAM_COUNTS = """
 select
@@ -14,7 +17,8 @@ select
     coalesce(loads.files, 0) as files,
     coalesce(loads.lines_read, 0) as lines_read,
     coalesce(loads.rows_quarantined, 0) as quarantined,
-    reconciliation.raw_rows as landed,
+    reconciliation.raw_rows as records,
+    reconciliation.embedded_rows as embedded,
     reconciliation.staged_rows as staged,
     reconciliation.rejected_rows as rejected,
     reconciliation.duplicate_rows as duplicates
@@ -47,8 +51,18 @@ limit 5
 def print_summary(settings: Settings) -> int:
     ensure_database(settings)
     with db.connect(settings) as conn:
+        built = conn.execute("select to_regclass('staging.stg_router__stream_reconciliation')")
+        if built.fetchone() in (None, (None,)):
+            raise UserError(
+                "nothing to summarise yet: run `routing-analytics load` and "
+                "`routing-analytics build` first"
+            )
         print()
-        print("Rows per stream (landed = in raw; staged + rejected + duplicates = landed)")
+        print(
+            "Per stream: lines read = landed + quarantined; records = staged + rejected +"
+            " duplicates"
+        )
+        print("(records of routing_decisions include the decisions embedded in task executions)")
         _print_table(conn, STREAM_COUNTS)
         print()
         print("Top rejection reasons (landed records that failed validation)")
@@ -78,7 +92,9 @@ def _print_table(conn: psycopg.Connection, query: str) -> None:
 
 
 def _cell(value: object) -> str:
-    return f"{value:,}" if isinstance(value, int) else str(value)
+    if isinstance(value, int | Decimal) and value == int(value):
+        return f"{int(value):,}"
+    return str(value)
 
 
 def _align(text: str, width: int) -> str:
