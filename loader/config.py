@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 from loader.errors import UserError
 
@@ -102,7 +102,8 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     return {
         "ANALYTICS_DB_HOST": parts.hostname or "127.0.0.1",
         "ANALYTICS_DB_PORT": str(parts.port or 5432),
-        "ANALYTICS_DB_USER": parts.username or EMBEDDED_USER,
-        "ANALYTICS_DB_PASSWORD": parts.password or "",
-        "ANALYTICS_DB_NAME": parts.path.lstrip("/"),
+        "ANALYTICS_DB_USER": unquote(parts.username or EMBEDDED_USER),
+        "ANALYTICS_DB_PASSWORD": unquote(parts.password or ""),
+        "ANALYTICS_DB_NAME": unquote(parts.path.lstrip("/")),
+        "ANALYTICS_DB_SSLMODE": parse_qs(parts.query).get("sslmode", ["prefer"])[-1],
     }

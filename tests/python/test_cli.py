@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
+
+from loader.config import dbt_environment, load_settings
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -82,3 +85,18 @@ def test_load_prints_one_structured_line_per_file(tmp_path, cli_env):
     assert '"status":"succeeded"' in result.stdout
     assert '"landed":1' in result.stdout
     assert '"quarantined":1' in result.stdout
+
+
+def test_dbt_connection_comes_from_the_one_url():
+    settings = replace(
+        load_settings(),
+        database_url="postgresql://ana:p%40ss@db.internal:6543/warehouse?sslmode=require",
+    )
+    assert dbt_environment(settings) == {
+        "ANALYTICS_DB_HOST": "db.internal",
+        "ANALYTICS_DB_PORT": "6543",
+        "ANALYTICS_DB_USER": "ana",
+        "ANALYTICS_DB_PASSWORD": "p@ss",
+        "ANALYTICS_DB_NAME": "warehouse",
+        "ANALYTICS_DB_SSLMODE": "require",
+    }
