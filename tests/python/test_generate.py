@@ -19,6 +19,7 @@ import pytest
 from loader.generate import GenerateOptions, GenerateResult, generate
 from loader.generate.pricing import usd_text
 from loader.generate.timefmt import uuid4_from_bits
+from loader.streams import STREAMS
 
 END = date(2026, 11, 24)
 WINDOW_START = datetime(2026, 11, 22, tzinfo=UTC)
@@ -48,34 +49,8 @@ REASONS = {
     "fallback",
 }
 EVENT_TYPES = {"api_call", "dashboard_view", "task_created", "login"}
-TASK_FIELDS = {
-    "id",
-    "tenant_id",
-    "task_id",
-    "agent_id",
-    "task_type",
-    "timestamp_start",
-    "timestamp_end",
-    "duration_ms",
-    "provider_used",
-    "model",
-    "pricing_tier",
-    "provider_account_id",
-    "tokens_used",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cost_actual",
-    "cost_baseline",
-    "status",
-    "error_message",
-    "language",
-    "complexity",
-    "quality_score",
-    "metadata",
-    "routing_decision",
-}
+# The contract is loader/streams.py: the generator must write exactly its fields.
+TASK_FIELDS = STREAMS["task_executions"].fields
 TASK_REQUIRED = {
     "id",
     "tenant_id",
@@ -93,20 +68,9 @@ TASK_REQUIRED = {
     "complexity",
     "metadata",
 }
-DECISION_FIELDS = {
-    "id",
-    "task_execution_id",
-    "tenant_id",
-    "provider_selected",
-    "routing_reason",
-    "decided_at",
-    "providers_evaluated",
-    "cost_estimates",
-    "routing_strategy",
-    "user_preferences",
-}
+DECISION_FIELDS = STREAMS["routing_decisions"].fields
 EMBEDDED_FIELDS = DECISION_FIELDS - {"task_execution_id", "tenant_id"}
-USAGE_FIELDS = {"id", "tenant_id", "user_id", "event_type", "occurred_at"}
+USAGE_FIELDS = STREAMS["usage_events"].fields
 TOKEN_SPLIT = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 
 
