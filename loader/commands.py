@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -12,7 +14,7 @@ from loader import db
 from loader.config import Settings
 from loader.dbt import ensure_database, run_dbt
 from loader.errors import LoaderError, UserError
-from loader.landing import LoadResult, load_file
+from loader.landing import LoadResult, Progress, load_file
 from loader.privacy import load_or_create_key
 from loader.streams import CSV_SUFFIXES, JSON_SUFFIXES, STREAMS, StreamSpec, stream_for
 
@@ -72,7 +74,8 @@ def load_paths(settings: Settings, paths: list[Path], stream: str | None, *, as_
         db.apply_raw_ddl(conn)
         for path, spec in planned:
             try:
-                result = load_file(conn, path, spec, pseudonymiser, _progress_for(path))
+                with _progress_bar(path) as progress:
+                    result = load_file(conn, path, spec, pseudonymiser, progress)
             except LoaderError as error:
                 failures += 1
                 print(f"routing-analytics: error: {path.name}: {error}", file=sys.stderr)
@@ -107,20 +110,23 @@ def _report(result: LoadResult, *, as_json: bool) -> None:
         print("load " + " ".join(f"{key}={value}" for key, value in fields.items()), flush=True)
 
 
-def _progress_for(path: Path) -> object:
+@contextmanager
+def _progress_bar(path: Path) -> Iterator[Progress | None]:
+    """A progress bar on stderr for big files on a terminal; nothing for cron and pipes."""
     if not sys.stderr.isatty() or path.stat().st_size < PROGRESS_MIN_BYTES:
-        return None
+        yield None
+        return
     from tqdm import tqdm  # noqa: PLC0415
 
-    bar = tqdm(
+    with tqdm(
         total=path.stat().st_size,
         unit="B",
         unit_scale=True,
         desc=path.name,
         leave=False,
         file=sys.stderr,
-    )
-    return bar.update
+    ) as bar:
+        yield bar.update
 
 
 def run_demo(settings: Settings, *, tenants: int, days: int, executions: int) -> int:
