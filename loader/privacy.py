@@ -63,6 +63,11 @@ class RedactionCounts:
     error_message_redactions: int = 0
     user_ids_pseudonymised: int = 0
 
+    def add(self, other: RedactionCounts) -> None:
+        self.metadata_entries_removed += other.metadata_entries_removed
+        self.error_message_redactions += other.error_message_redactions
+        self.user_ids_pseudonymised += other.user_ids_pseudonymised
+
 
 @dataclass(frozen=True)
 class Pseudonymiser:

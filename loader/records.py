@@ -30,8 +30,14 @@ class LineProcessor:
         record = _parse_object(content)
         if isinstance(record, str):
             return record
-        if not self._scrub(record, RedactionCounts()):
+        tally = RedactionCounts()
+        if not self._scrub(record, tally):
             return content
+        if not _any_leaf(record, _is_float):
+            # No float anywhere: orjson read every number exactly, so it writes them back.
+            self.counts.add(tally)
+            return orjson.dumps(record)
+        # Floats may have lost digits in orjson; redo the scrub on an exact-decimal reading.
         exact = simplejson.loads(content, use_decimal=True)
         self._scrub(exact, self.counts)
         return simplejson.dumps(exact, use_decimal=True, ensure_ascii=False).encode()
@@ -86,7 +92,7 @@ def _parse_object(content: bytes) -> dict[str, Any] | str:
             return record
     if not isinstance(record, dict):
         return f"not a JSON object (a JSON {JSON_KINDS.get(type(record), 'null')})"
-    if NUL_ESCAPE in content and _any_string(record, lambda text: "\x00" in text):
+    if NUL_ESCAPE in content and _any_leaf(record, _has_nul):
         return "contains a \\u0000 character, which PostgreSQL text cannot hold"
     return record
 
@@ -107,25 +113,33 @@ def _parse_exactly(content: bytes) -> object:
         return f"not valid JSON: {error.msg} (column {error.colno})"
     except RecursionError:
         return "not valid JSON: nested too deeply"
-    if _any_string(record, _is_lone_surrogate_text):
+    if _any_leaf(record, _is_lone_surrogate_text):
         return "not valid JSON: a \\u escape is half of a surrogate pair"
     return record
 
 
-def _is_lone_surrogate_text(text: str) -> bool:
+def _is_lone_surrogate_text(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
     try:
-        text.encode("utf-8")
+        value.encode("utf-8")
     except UnicodeEncodeError:
         return True
     return False
 
 
-def _any_string(value: object, predicate: Callable[[str], bool]) -> bool:
-    """True when any string in the JSON value (keys included) satisfies `predicate`."""
-    if isinstance(value, str):
-        return predicate(value)
+def _has_nul(value: object) -> bool:
+    return isinstance(value, str) and "\x00" in value
+
+
+def _is_float(value: object) -> bool:
+    return isinstance(value, float)
+
+
+def _any_leaf(value: object, predicate: Callable[[object], bool]) -> bool:
+    """True when any key or scalar in the JSON value satisfies `predicate`."""
     if isinstance(value, dict):
-        return any(predicate(key) or _any_string(item, predicate) for key, item in value.items())
+        return any(predicate(key) or _any_leaf(item, predicate) for key, item in value.items())
     if isinstance(value, list):
-        return any(_any_string(item, predicate) for item in value)
-    return False
+        return any(_any_leaf(item, predicate) for item in value)
+    return predicate(value)

@@ -105,3 +105,22 @@ def test_key_is_created_once_readable_by_owner_only(tmp_path):
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert load_or_create_key(tmp_path).key == created.key
     assert created.key.hex() not in repr(created)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"id": "e1", "user_id": "alice", "n": 7}',  # integers only: the fast writer
+        b'{"id": "e1", "user_id": "alice", "n": 0.1000000000000000055511}',  # exact writer
+        b'{"id": "e1", "user_id": "alice", "n": 123456789012345678901234567890}',
+    ],
+)
+def test_rewritten_records_are_scrubbed_once_and_keep_their_numbers(line):
+    processor = LineProcessor(STREAMS["usage_events"], Pseudonymiser(b"k" * 32))
+    landed = processor.prepare_json(line)
+    assert isinstance(landed, bytes)
+    expected_pseudonym = Pseudonymiser(b"k" * 32).pseudonymise("alice")
+    assert f'"user_id":"{expected_pseudonym}"' in landed.decode().replace(" ", "")
+    number = line.split(b'"n": ')[1].rstrip(b"}")
+    assert landed.replace(b" ", b"").endswith(b'"n":' + number + b"}")
+    assert processor.counts.user_ids_pseudonymised == 1
