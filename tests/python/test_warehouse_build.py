@@ -78,9 +78,36 @@ def warehouse(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         }
         loaded = cli(env, "load", str(folder / "data"))
         assert loaded.returncode == 0, loaded.stderr
+        land_by_hand(url, generated.files["task_executions"][0])
         built = cli(env, "build", "--full-refresh")
         assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-2000:]
         yield Warehouse(url=url, generated=generated, env=env)
+
+
+HAND_LANDED_ID = "0b0b0b0b-0000-4000-8000-000000000001"
+HAND_LANDED_BAIT = ("/srv/handmade", "ops@handmade.example", "sk-handmade0123456789abcdef")
+
+
+def land_by_hand(url: str, task_file: Path) -> None:
+    """A valid task written straight into raw, as an older loader or a person might have."""
+    with task_file.open("rb") as lines:
+        record = json.loads(next(lines))
+    record.update(
+        id=HAND_LANDED_ID,
+        status="failed",
+        error_message="crash in /srv/handmade/y.py, key sk-handmade0123456789abcdef",
+        metadata={
+            "editor": "vim",
+            "file_path": "/srv/handmade/x.py",
+            "note": "ping ops@handmade.example",
+        },
+    )
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "insert into raw.task_executions (_load_id, _source_file, _line_number, record)"
+            " values (0, 'by-hand', 1, %s)",
+            (json.dumps(record),),
+        )
 
 
 def rows(url: str, query: str) -> list[tuple]:
@@ -186,6 +213,34 @@ def test_no_privacy_bait_is_stored_outside_the_quarantine(warehouse):
                 if hit:
                     found.append(f"{schema}.{table}.{column}: {bait}")
     assert found == []
+
+
+def test_staging_scrubs_records_that_bypassed_the_loader(warehouse):
+    staged = rows(
+        warehouse.url,
+        f"""
+        select metadata, error_message from staging.stg_router__task_executions
+        where task_execution_id = '{HAND_LANDED_ID}'
+    """,
+    )
+    assert staged == [({"editor": "vim"}, "crash in <path> key <secret>")]
+    with psycopg.connect(warehouse.url) as conn:
+        columns = conn.execute("""
+            select table_schema, table_name, column_name from information_schema.columns
+            where table_schema in ('staging', 'int', 'analytics', 'snapshots')
+              and data_type in ('text', 'character varying', 'json', 'jsonb', 'ARRAY')
+        """).fetchall()
+        leaks = [
+            f"{schema}.{table}.{column}: {bait}"
+            for schema, table, column in columns
+            for bait in HAND_LANDED_BAIT
+            if conn.execute(
+                f'select 1 from "{schema}"."{table}" where position(%s in "{column}"::text) > 0'
+                " limit 1",
+                (bait,),
+            ).fetchone()
+        ]
+    assert leaks == []
 
 
 def test_loading_the_same_files_again_changes_nothing(warehouse):
