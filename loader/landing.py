@@ -9,6 +9,7 @@ import contextlib
 import os
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,12 +86,21 @@ def load_file(
     except _AlreadyLoaded:
         result.file_sha256 = sha
         return _record_skip(conn, result, sha, size, started, load_id=result.load_id)
-    except (LoaderError, psycopg.Error, OSError) as error:
-        failure = classify(error) if isinstance(error, psycopg.Error) else error
+    except (LoaderError, psycopg.Error, OSError, EOFError, zlib.error) as error:
+        failure = _as_loader_error(error, path)
         _record_failure(conn, result, str(failure))
         raise failure from error
     result.seconds = time.monotonic() - started
     return result
+
+
+def _as_loader_error(error: Exception, path: Path) -> LoaderError:
+    if isinstance(error, LoaderError):
+        return error
+    if isinstance(error, psycopg.Error):
+        return classify(error)
+    # OSError (incl. gzip.BadGzipFile), EOFError (truncated .gz), zlib.error (corrupt .gz)
+    return UserError(f"{path.name}: cannot read the file: {error}; nothing of it was landed")
 
 
 def _copy_file(

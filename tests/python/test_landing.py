@@ -231,3 +231,21 @@ def test_csv_without_required_columns_fails_and_lands_nothing(conn, tmp_path, ps
     status = conn.execute("select status, message from raw.loads").fetchone()
     assert status[0] == "failed"
     assert "tenant_id" in status[1]
+
+
+@pytest.mark.parametrize(
+    ("mangle", "name"),
+    [
+        (lambda data: data[: len(data) // 2], "truncated"),
+        (lambda data: data[:20] + b"\x00" * 40 + data[60:], "corrupt"),
+        (lambda _: b"this is not gzip at all", "not_gzip"),
+    ],
+)
+def test_broken_gzip_fails_the_file_and_lands_nothing(conn, tmp_path, pseudonymiser, mangle, name):
+    path = tmp_path / f"task_executions_{name}.jsonl.gz"
+    path.write_bytes(mangle(gzip.compress(b"\n".join(good_lines(2_000)) + b"\n")))
+    with pytest.raises(UserError, match=r"cannot read the file.*nothing of it was landed"):
+        land(conn, path, pseudonymiser)
+    assert count(conn, "select count(*) from raw.task_executions") == 0
+    assert count(conn, "select count(*) from raw.quarantined_lines") == 0
+    assert conn.execute("select status from raw.loads").fetchall() == [("failed",)]
