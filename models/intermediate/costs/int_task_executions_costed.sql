@@ -1,0 +1,218 @@
+with
+
+stg_router__task_executions as (
+    select
+        task_execution_id,
+        tenant_id,
+        provider_key,
+        model,
+        pricing_tier,
+        status,
+        duration_ms,
+        tokens_used,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cache_write_tokens,
+        reported_cost_usd,
+        has_token_split,
+        started_at
+    from {{ ref('stg_router__task_executions') }}
+),
+
+int_provider_prices_effective as (
+    select
+        price_id,
+        provider_key,
+        model,
+        pricing_tier,
+        cost_per_token_usd,
+        input_cost_per_token_usd,
+        output_cost_per_token_usd,
+        cache_read_cost_per_token_usd,
+        cache_write_cost_per_token_usd,
+        cost_per_minute_usd,
+        cost_per_request_usd,
+        is_provider_wide,
+        effective_from_at,
+        effective_until_at
+    from {{ ref('int_provider_prices_effective') }}
+),
+
+-- Candidate price rows: same provider and tier, the task's model or provider-wide, and
+-- started_at in [effective_from_at, effective_until_at). A range join on the small price table.
+tasks_joined_to_prices as (
+    select
+        executions.task_execution_id,
+        prices.price_id,
+        prices.cost_per_token_usd,
+        prices.input_cost_per_token_usd,
+        prices.output_cost_per_token_usd,
+        prices.cache_read_cost_per_token_usd,
+        prices.cache_write_cost_per_token_usd,
+        prices.cost_per_minute_usd,
+        prices.cost_per_request_usd,
+        row_number() over (
+            partition by executions.task_execution_id
+            order by
+                prices.is_provider_wide asc,
+                prices.effective_from_at desc,
+                prices.price_id asc
+        ) as price_rank
+    from stg_router__task_executions as executions
+    inner join int_provider_prices_effective as prices
+        on
+            executions.provider_key = prices.provider_key
+            and coalesce(executions.pricing_tier, 'standard') = prices.pricing_tier
+            and (executions.model = prices.model or prices.is_provider_wide)
+            and executions.started_at >= prices.effective_from_at
+            and (
+                prices.effective_until_at is null
+                or executions.started_at < prices.effective_until_at
+            )
+),
+
+-- Rank 1: a model-specific row before the provider-wide row, then the latest effective_from.
+prices_chosen as (
+    select
+        task_execution_id,
+        price_id,
+        cost_per_token_usd,
+        input_cost_per_token_usd,
+        output_cost_per_token_usd,
+        cache_read_cost_per_token_usd,
+        cache_write_cost_per_token_usd,
+        cost_per_minute_usd,
+        cost_per_request_usd
+    from tasks_joined_to_prices
+    where price_rank = 1
+),
+
+rates_resolved as (
+    select
+        executions.task_execution_id,
+        executions.tenant_id,
+        chosen.price_id,
+        executions.provider_key,
+        executions.model,
+        executions.pricing_tier,
+        executions.status,
+        executions.duration_ms,
+        executions.tokens_used,
+        executions.input_tokens,
+        executions.output_tokens,
+        executions.cache_read_tokens,
+        executions.cache_write_tokens,
+        executions.reported_cost_usd,
+        chosen.cost_per_token_usd,
+        chosen.cost_per_minute_usd,
+        chosen.cost_per_request_usd,
+        executions.has_token_split,
+        executions.started_at,
+        coalesce(chosen.input_cost_per_token_usd, chosen.cost_per_token_usd)
+            as input_rate_usd,
+        coalesce(chosen.output_cost_per_token_usd, chosen.cost_per_token_usd)
+            as output_rate_usd,
+        coalesce(
+            chosen.cache_read_cost_per_token_usd,
+            chosen.input_cost_per_token_usd,
+            chosen.cost_per_token_usd
+        ) as cache_read_rate_usd,
+        coalesce(
+            chosen.cache_write_cost_per_token_usd,
+            chosen.input_cost_per_token_usd,
+            chosen.cost_per_token_usd
+        ) as cache_write_rate_usd,
+        -- Without a split or a single token rate: the higher of the input and output rates.
+        greatest(chosen.input_cost_per_token_usd, chosen.output_cost_per_token_usd)
+            as unsplit_rate_usd,
+        chosen.price_id is not null as has_price_in_effect
+    from stg_router__task_executions as executions
+    left join prices_chosen as chosen
+        on executions.task_execution_id = chosen.task_execution_id
+),
+
+-- A component the price row does not set contributes 0; every component is null when unpriced.
+components_computed as (
+    select
+        *,
+        case
+            when not has_price_in_effect then null
+            when has_token_split
+                then
+                    coalesce(
+                        (input_tokens - cache_read_tokens - cache_write_tokens) * input_rate_usd,
+                        0
+                    )
+                    + coalesce(cache_read_tokens * cache_read_rate_usd, 0)
+                    + coalesce(cache_write_tokens * cache_write_rate_usd, 0)
+                    + coalesce(output_tokens * output_rate_usd, 0)
+            when cost_per_token_usd is not null then tokens_used * cost_per_token_usd
+            else coalesce(tokens_used * unsplit_rate_usd, 0)
+        end as untrimmed_token_cost_usd,
+        case
+            when has_price_in_effect then coalesce(cost_per_request_usd, 0)
+        end as untrimmed_request_cost_usd,
+        case
+            when has_price_in_effect
+                then coalesce({{ safe_divide('cost_per_minute_usd * duration_ms', 60000) }}, 0)
+        end as untrimmed_time_cost_usd,
+        coalesce(
+            has_price_in_effect
+            and not has_token_split
+            and cost_per_token_usd is null
+            and unsplit_rate_usd is not null,
+            false
+        ) as is_token_rate_assumed
+    from rates_resolved
+),
+
+-- Trailing zeros that multiplication and division add are trimmed: same exact value.
+costs_chosen as (
+    select
+        *,
+        {{ trim_numeric_scale('untrimmed_token_cost_usd') }} as token_cost_usd,
+        {{ trim_numeric_scale('untrimmed_request_cost_usd') }} as request_cost_usd,
+        {{ trim_numeric_scale('untrimmed_time_cost_usd') }} as time_cost_usd,
+        {{ trim_numeric_scale(
+            'untrimmed_token_cost_usd + untrimmed_request_cost_usd + untrimmed_time_cost_usd'
+        ) }} as computed_cost_usd,
+        case
+            when reported_cost_usd is not null then 'reported'
+            when has_price_in_effect then 'computed'
+            else 'unpriced'
+        end as cost_source
+    from components_computed
+),
+
+final as (
+    select
+        task_execution_id,
+        tenant_id,
+        price_id,
+        provider_key,
+        model,
+        pricing_tier,
+        status,
+        cost_source,
+        duration_ms,
+        tokens_used,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cache_write_tokens,
+        token_cost_usd,
+        request_cost_usd,
+        time_cost_usd,
+        computed_cost_usd,
+        reported_cost_usd,
+        has_price_in_effect,
+        has_token_split,
+        is_token_rate_assumed,
+        started_at,
+        coalesce(reported_cost_usd, computed_cost_usd) as actual_cost_usd,
+        cost_source <> 'unpriced' as is_priced
+    from costs_chosen
+)
+
+select * from final
