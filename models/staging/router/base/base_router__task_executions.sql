@@ -230,11 +230,7 @@ rules_checked as (
 reasons_collected as (
     select
         *,
-        coalesce(
-            {%- for check in checks %}
-            {{ check }}{{ "," if not loop.last }}
-            {%- endfor %}
-        ) as rejection_reason,
+        {{ coalesce_columns(checks) }} as rejection_reason,
         {{ text_array_without_nulls(checks) }} as rejection_reasons
     from rules_checked
 ),
