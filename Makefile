@@ -14,11 +14,12 @@ help:
 	@echo "make test   - ruff, pytest (with a throwaway PostgreSQL), sqlfluff, dbt build"
 	@echo "make bench  - loader throughput against PostgreSQL's own COPY (1M executions)"
 
-$(STAMP): pyproject.toml
+# constraints.txt locks every package version (refresh: pip freeze --exclude-editable).
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
 
 install: $(STAMP)
