@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import orjson
@@ -15,7 +16,7 @@ from loader.config import Settings
 from loader.dbt import ensure_database, run_dbt
 from loader.errors import LoaderError, UserError
 from loader.landing import LoadResult, Progress, load_file
-from loader.privacy import load_or_create_key
+from loader.privacy import Pseudonymiser, load_or_create_key
 from loader.streams import CSV_SUFFIXES, JSON_SUFFIXES, STREAMS, StreamSpec, stream_for
 
 PROGRESS_MIN_BYTES = 8 << 20
@@ -70,17 +71,19 @@ def load_paths(settings: Settings, paths: list[Path], stream: str | None, *, as_
     ensure_database(settings)
     pseudonymiser = load_or_create_key(settings.state_dir)
     failures = 0
-    with db.connect(settings, autocommit=True) as conn:
+    with db.connect(settings, autocommit=True) as conn:  # fails fast on a wrong URL
         db.apply_raw_ddl(conn)
-        for path, spec in planned:
-            try:
-                with _progress_bar(path) as progress:
-                    result = load_file(conn, path, spec, pseudonymiser, progress)
-            except LoaderError as error:
-                failures += 1
-                print(f"routing-analytics: error: {path.name}: {error}", file=sys.stderr)
-                continue
-            _report(result, as_json=as_json)
+    for path, spec in planned:
+        try:
+            result = db.with_retries(
+                partial(_load_one, settings, path, spec, pseudonymiser),
+                on_retry=partial(_warn, path),
+            )
+        except LoaderError as error:
+            failures += 1
+            print(f"routing-analytics: error: {path.name}: {error}", file=sys.stderr)
+            continue
+        _report(result, as_json=as_json)
     if failures:
         print(
             f"routing-analytics: error: {failures} of {len(planned)} files failed to load",
@@ -88,6 +91,18 @@ def load_paths(settings: Settings, paths: list[Path], stream: str | None, *, as_
         )
         return 1
     return 0
+
+
+def _load_one(
+    settings: Settings, path: Path, spec: StreamSpec, pseudonymiser: Pseudonymiser
+) -> LoadResult:
+    """One attempt at one file, on its own connection (a retry must not reuse a broken one)."""
+    with db.connect(settings, autocommit=True) as conn, _progress_bar(path) as progress:
+        return load_file(conn, path, spec, pseudonymiser, progress)
+
+
+def _warn(path: Path, message: str) -> None:
+    print(f"routing-analytics: warning: {path.name}: {message}", file=sys.stderr, flush=True)
 
 
 def _report(result: LoadResult, *, as_json: bool) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from typing import TypeVar
@@ -66,9 +66,14 @@ def classify(error: psycopg.Error) -> LoaderError:
     return TerminalError(message)
 
 
-def with_retries(action: Callable[[], T], *, on_retry: Callable[[str], None]) -> T:
+def with_retries(
+    action: Callable[[], T],
+    *,
+    on_retry: Callable[[str], None],
+    delays: Sequence[float] = RETRY_DELAYS_S,
+) -> T:
     """Run `action`, retrying transient failures with backoff; terminal ones propagate."""
-    for delay in RETRY_DELAYS_S:
+    for delay in delays:
         try:
             return action()
         except TransientError as error:
