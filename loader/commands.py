@@ -93,6 +93,11 @@ def load_paths(settings: Settings, paths: list[Path], stream: str | None, *, as_
     return 0
 
 
+def _logfmt(value: object) -> str:
+    text = str(value)
+    return orjson.dumps(text).decode() if " " in text or '"' in text else text
+
+
 def _load_one(
     settings: Settings, path: Path, spec: StreamSpec, pseudonymiser: Pseudonymiser
 ) -> LoadResult:
@@ -119,10 +124,15 @@ def _report(result: LoadResult, *, as_json: bool) -> None:
         "user_ids_pseudonymised": result.redactions.user_ids_pseudonymised,
         "seconds": round(result.seconds, 3),
     }
+    if result.message:
+        fields["message"] = result.message
     if as_json:
         print(orjson.dumps(fields).decode(), flush=True)
     else:
-        print("load " + " ".join(f"{key}={value}" for key, value in fields.items()), flush=True)
+        print(
+            "load " + " ".join(f"{key}={_logfmt(value)}" for key, value in fields.items()),
+            flush=True,
+        )
 
 
 @contextmanager

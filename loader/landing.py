@@ -75,17 +75,18 @@ def load_file(
     size = path.stat().st_size
     if _same_size_loaded(conn, spec.name, size):
         sha = sha256_of(path)
-        if _already_loaded(conn, spec.name, sha):
-            return _record_skip(conn, result, sha, size, started)
+        earlier = _already_loaded(conn, spec.name, sha)
+        if earlier is not None:
+            return _record_skip(conn, result, sha, size, started, earlier)
     result.load_id = _insert_running(conn, result, size, pseudonymiser.key_id)
     processor = LineProcessor(spec, pseudonymiser)
     try:
         with conn.transaction():
             counts, sha = _copy_file(conn, path, spec, processor, result, progress)
             _finish(conn, result, counts, sha, processor.counts)
-    except _AlreadyLoaded:
-        result.file_sha256 = sha
-        return _record_skip(conn, result, sha, size, started, load_id=result.load_id)
+    except _AlreadyLoaded as already:
+        earlier = already.args[0]
+        return _record_skip(conn, result, sha, size, started, earlier, load_id=result.load_id)
     except (LoaderError, psycopg.Error, OSError, EOFError, zlib.error) as error:
         failure = _as_loader_error(error, path)
         _record_failure(conn, result, str(failure))
@@ -225,8 +226,9 @@ def _finish(
     conn.execute(
         "select pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{result.stream}:{sha}",)
     )
-    if _already_loaded(conn, result.stream, sha):
-        raise _AlreadyLoaded
+    earlier = _already_loaded(conn, result.stream, sha)
+    if earlier is not None:
+        raise _AlreadyLoaded(earlier)
     conn.execute(
         """
         update raw.loads set
@@ -289,12 +291,14 @@ def _same_size_loaded(conn: psycopg.Connection, stream: str, size: int) -> bool:
     return found is not None
 
 
-def _already_loaded(conn: psycopg.Connection, stream: str, sha: str) -> bool:
+def _already_loaded(conn: psycopg.Connection, stream: str, sha: str) -> int | None:
+    """The id of the successful load that holds this content, if any."""
     found = conn.execute(
-        "select 1 from raw.loads where stream = %s and file_sha256 = %s and status = 'succeeded'",
+        "select load_id from raw.loads"
+        " where stream = %s and file_sha256 = %s and status = 'succeeded'",
         (stream, sha),
     ).fetchone()
-    return found is not None
+    return int(found[0]) if found else None
 
 
 def _insert_running(conn: psycopg.Connection, result: LoadResult, size: int, key_id: str) -> int:
@@ -313,9 +317,10 @@ def _record_skip(
     sha: str,
     size: int,
     started: float,
+    earlier_load_id: int,
     load_id: int | None = None,
 ) -> LoadResult:
-    message = "skipped: this content was already loaded successfully"
+    message = f"skipped: this content was already loaded successfully (load {earlier_load_id})"
     if load_id is None:
         row = conn.execute(
             "insert into raw.loads (stream, source_file, file_sha256, file_bytes, status, message,"

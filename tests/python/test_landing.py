@@ -116,7 +116,10 @@ def test_same_content_twice_changes_nothing(conn, tmp_path, pseudonymiser):
 
     assert first.status == "succeeded"
     assert again.status == copy.status == "skipped"
-    assert "already loaded" in again.message
+    assert (
+        again.message
+        == f"skipped: this content was already loaded successfully (load {first.load_id})"
+    )
     assert count(conn, "select count(*) from raw.task_executions") == 5
     assert count(conn, "select count(*) from raw.loads where status = 'succeeded'") == 1
 
