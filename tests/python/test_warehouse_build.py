@@ -192,27 +192,60 @@ def repeated_ids(files: list[Path]) -> int:
     return sum(count - 1 for count in seen.values())
 
 
-def test_no_privacy_bait_is_stored_outside_the_quarantine(warehouse):
-    with psycopg.connect(warehouse.url) as conn:
-        columns = conn.execute("""
-            select table_schema, table_name, column_name
-            from information_schema.columns
-            where table_schema not in ('pg_catalog', 'information_schema')
-              and data_type in ('text', 'character varying', 'json', 'jsonb', 'ARRAY', 'bytea')
-              and not (table_schema = 'raw' and table_name = 'quarantined_lines')
-        """).fetchall()
-        assert len(columns) > 20
-        found = []
+STORED_TEXT_COLUMNS = """
+    select namespace.nspname, relation.relname, attribute.attname
+    from pg_catalog.pg_attribute as attribute
+    inner join pg_catalog.pg_class as relation on relation.oid = attribute.attrelid
+    inner join pg_catalog.pg_namespace as namespace on namespace.oid = relation.relnamespace
+    where relation.relkind in ('r', 'p', 'm')
+      and namespace.nspname = any(%s)
+      and attribute.attnum > 0 and not attribute.attisdropped
+      and attribute.atttypid in ('text'::regtype, 'varchar'::regtype, 'json'::regtype,
+                                 'jsonb'::regtype, 'text[]'::regtype, 'bytea'::regtype)
+"""
+
+
+def stored_occurrences(
+    url: str, needles: tuple[str, ...], schemas: list[str], skip: tuple[str, ...] = ()
+) -> list[str]:
+    """Every stored column (tables and materialized views: views store nothing) in `schemas`
+    that holds any of `needles`, as schema.table.column."""
+    found = []
+    with psycopg.connect(url) as conn:
+        columns = conn.execute(STORED_TEXT_COLUMNS, (schemas,)).fetchall()
+        assert len(columns) > 10
         for schema, table, column in columns:
-            for bait in PRIVACY_BAIT:
-                hit = conn.execute(
-                    f'select 1 from "{schema}"."{table}"'  # names come from the catalog
-                    f' where position(%s in "{column}"::text) > 0 limit 1',
-                    (bait,),
-                ).fetchone()
-                if hit:
-                    found.append(f"{schema}.{table}.{column}: {bait}")
-    assert found == []
+            if f"{schema}.{table}" in skip:
+                continue
+            holds = " or ".join(f'position(%s in "{column}"::text) > 0' for _ in needles)
+            # names come from the catalog, values are parameters
+            if conn.execute(
+                f'select 1 from "{schema}"."{table}" where {holds} limit 1', needles
+            ).fetchone():
+                found.append(f"{schema}.{table}.{column}")
+    return found
+
+
+def all_schemas(url: str) -> list[str]:
+    return [
+        name
+        for (name,) in rows(
+            url,
+            """
+        select nspname from pg_catalog.pg_namespace
+        where nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
+    """,
+        )
+    ]
+
+
+def test_no_privacy_bait_is_stored_outside_the_quarantine(warehouse):
+    schemas = all_schemas(warehouse.url)
+    assert {"raw", "staging"} <= set(schemas)
+    assert (
+        stored_occurrences(warehouse.url, PRIVACY_BAIT, schemas, skip=("raw.quarantined_lines",))
+        == []
+    )
 
 
 def test_staging_scrubs_records_that_bypassed_the_loader(warehouse):
@@ -224,23 +257,12 @@ def test_staging_scrubs_records_that_bypassed_the_loader(warehouse):
     """,
     )
     assert staged == [({"editor": "vim"}, "crash in <path> key <secret>")]
-    with psycopg.connect(warehouse.url) as conn:
-        columns = conn.execute("""
-            select table_schema, table_name, column_name from information_schema.columns
-            where table_schema in ('staging', 'int', 'analytics', 'snapshots')
-              and data_type in ('text', 'character varying', 'json', 'jsonb', 'ARRAY')
-        """).fetchall()
-        leaks = [
-            f"{schema}.{table}.{column}: {bait}"
-            for schema, table, column in columns
-            for bait in HAND_LANDED_BAIT
-            if conn.execute(
-                f'select 1 from "{schema}"."{table}" where position(%s in "{column}"::text) > 0'
-                " limit 1",
-                (bait,),
-            ).fetchone()
-        ]
-    assert leaks == []
+    later_schemas = [schema for schema in all_schemas(warehouse.url) if schema != "raw"]
+    assert stored_occurrences(warehouse.url, HAND_LANDED_BAIT, later_schemas) == []
+    # The scanner does find the bait where it is stored: in raw, landed by hand.
+    assert stored_occurrences(warehouse.url, HAND_LANDED_BAIT, ["raw"]) == [
+        "raw.task_executions.record"
+    ]
 
 
 def test_loading_the_same_files_again_changes_nothing(warehouse):
