@@ -55,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     db.add_parser("stop", help="stop it").set_defaults(handler=_db_stop)
     db.add_parser("status", help="say whether it runs, and where").set_defaults(handler=_db_status)
-    db.add_parser("url", help="print the connection URL").set_defaults(handler=_db_url)
+    url = db.add_parser("url", help="print the connection URL (password masked)")
+    url.add_argument("--with-password", action="store_true", help="print the password too")
+    url.set_defaults(handler=_db_url)
 
     generate = commands.add_parser("generate", help="write a realistic sample data set")
     generate.add_argument("--out", type=Path, default=Path("data/sample"), help="output folder")
@@ -152,8 +154,8 @@ def _db_status(_: argparse.Namespace, settings: Settings) -> int:
     return 3
 
 
-def _db_url(_: argparse.Namespace, settings: Settings) -> int:
-    print(settings.database_url)
+def _db_url(args: argparse.Namespace, settings: Settings) -> int:
+    print(settings.database_url if args.with_password else settings.display_url)
     return 0
 
 
@@ -180,7 +182,7 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
 def _build(args: argparse.Namespace, settings: Settings) -> int:
     from loader.dbt import run_dbt  # noqa: PLC0415
 
-    extra = args.dbt_args[1:] if args.dbt_args[:1] == ["--"] else args.dbt_args
+    extra = _after_double_dash(args.dbt_args)
     return run_dbt(settings, ["build", *(["--full-refresh"] if args.full_refresh else []), *extra])
 
 
@@ -199,8 +201,12 @@ def _summary(_: argparse.Namespace, settings: Settings) -> int:
 def _throwaway(args: argparse.Namespace, settings: Settings) -> int:
     from loader.throwaway import run_with_throwaway  # noqa: PLC0415
 
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    return run_with_throwaway(settings, command)
+    return run_with_throwaway(settings, _after_double_dash(args.command))
+
+
+def _after_double_dash(arguments: list[str]) -> list[str]:
+    """argparse.REMAINDER keeps the `--` that separates our options from the passed-on ones."""
+    return arguments[1:] if arguments[:1] == ["--"] else arguments
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -100,3 +100,10 @@ def test_dbt_connection_comes_from_the_one_url():
         "ANALYTICS_DB_NAME": "warehouse",
         "ANALYTICS_DB_SSLMODE": "require",
     }
+
+
+def test_db_url_masks_a_password_unless_asked():
+    env = {**os.environ, "ANALYTICS_DATABASE_URL": "postgresql://ana:s3cret@db:5432/wh"}
+    assert run_cli("db", "url", env=env).stdout.strip() == "postgresql://ana:***@db:5432/wh"
+    shown = run_cli("db", "url", "--with-password", env=env).stdout.strip()
+    assert shown == "postgresql://ana:s3cret@db:5432/wh"
