@@ -42,8 +42,16 @@ int_provider_prices_effective as (
 -- Candidate price rows: same provider and tier, the task's model or provider-wide, and
 -- started_at in [effective_from_at, effective_until_at). A range join on the small price table.
 tasks_joined_to_prices as (
+    {{ prices_in_effect_ranked(
+        'stg_router__task_executions', 'int_provider_prices_effective',
+        provider_column='provider_key', model_column='model'
+    ) }}
+),
+
+-- Rank 1: a model-specific row before the provider-wide row, then the latest effective_from.
+prices_chosen as (
     select
-        executions.task_execution_id,
+        tasks_joined_to_prices.task_execution_id,
         prices.price_id,
         prices.cost_per_token_usd,
         prices.input_cost_per_token_usd,
@@ -51,41 +59,11 @@ tasks_joined_to_prices as (
         prices.cache_read_cost_per_token_usd,
         prices.cache_write_cost_per_token_usd,
         prices.cost_per_minute_usd,
-        prices.cost_per_request_usd,
-        row_number() over (
-            partition by executions.task_execution_id
-            order by
-                prices.is_provider_wide asc,
-                prices.effective_from_at desc,
-                prices.price_id asc
-        ) as price_rank
-    from stg_router__task_executions as executions
-    inner join int_provider_prices_effective as prices
-        on
-            executions.provider_key = prices.provider_key
-            and coalesce(executions.pricing_tier, 'standard') = prices.pricing_tier
-            and (executions.model = prices.model or prices.is_provider_wide)
-            and executions.started_at >= prices.effective_from_at
-            and (
-                prices.effective_until_at is null
-                or executions.started_at < prices.effective_until_at
-            )
-),
-
--- Rank 1: a model-specific row before the provider-wide row, then the latest effective_from.
-prices_chosen as (
-    select
-        task_execution_id,
-        price_id,
-        cost_per_token_usd,
-        input_cost_per_token_usd,
-        output_cost_per_token_usd,
-        cache_read_cost_per_token_usd,
-        cache_write_cost_per_token_usd,
-        cost_per_minute_usd,
-        cost_per_request_usd
+        prices.cost_per_request_usd
     from tasks_joined_to_prices
-    where price_rank = 1
+    inner join int_provider_prices_effective as prices
+        on tasks_joined_to_prices.price_id = prices.price_id
+    where tasks_joined_to_prices.price_rank = 1
 ),
 
 rates_resolved as (

@@ -100,27 +100,10 @@ tasks_joined_to_tenants as (
 -- task's tier: the default model's row or the provider-wide row (only the provider-wide row
 -- when the tenant set no default model). Same point-in-time rule as the costed model.
 tasks_joined_to_default_prices as (
-    select
-        tenant_tasks.task_execution_id,
-        prices.price_id,
-        row_number() over (
-            partition by tenant_tasks.task_execution_id
-            order by
-                prices.is_provider_wide asc,
-                prices.effective_from_at desc,
-                prices.price_id asc
-        ) as price_rank
-    from tasks_joined_to_tenants as tenant_tasks
-    inner join int_provider_prices_effective as prices
-        on
-            tenant_tasks.default_provider_key = prices.provider_key
-            and coalesce(tenant_tasks.pricing_tier, 'standard') = prices.pricing_tier
-            and (tenant_tasks.default_model = prices.model or prices.is_provider_wide)
-            and tenant_tasks.started_at >= prices.effective_from_at
-            and (
-                prices.effective_until_at is null
-                or tenant_tasks.started_at < prices.effective_until_at
-            )
+    {{ prices_in_effect_ranked(
+        'tasks_joined_to_tenants', 'int_provider_prices_effective',
+        provider_column='default_provider_key', model_column='default_model'
+    ) }}
 ),
 
 default_prices_chosen as (
