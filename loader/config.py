@@ -106,4 +106,6 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         "ANALYTICS_DB_PASSWORD": unquote(parts.password or ""),
         "ANALYTICS_DB_NAME": unquote(parts.path.lstrip("/")),
         "ANALYTICS_DB_SSLMODE": parse_qs(parts.query).get("sslmode", ["prefer"])[-1],
+        # dbt snapshots stamp versions with now()::timestamp: read in UTC, whatever the server.
+        "PGTZ": "UTC",
     }

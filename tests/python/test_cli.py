@@ -99,6 +99,7 @@ def test_dbt_connection_comes_from_the_one_url():
         "ANALYTICS_DB_PASSWORD": "p@ss",
         "ANALYTICS_DB_NAME": "warehouse",
         "ANALYTICS_DB_SSLMODE": "require",
+        "PGTZ": "UTC",
     }
 
 

@@ -16,7 +16,8 @@ snp_provider_pricing as (
         cost_per_request_usd,
         is_provider_wide,
         effective_from_at,
-        effective_until_at
+        effective_until_at,
+        _loaded_at
     from {{ ref('snp_provider_pricing') }}
     where dbt_valid_to is null
 ),
@@ -50,7 +51,8 @@ final as (
         effective_from_at,
         effective_until_at is null
         and next_effective_from_at is not null as is_until_from_next_row,
-        coalesce(effective_until_at, next_effective_from_at) as effective_until_at
+        coalesce(effective_until_at, next_effective_from_at) as effective_until_at,
+        _loaded_at
     from next_starts_found
 )
 

@@ -1,0 +1,53 @@
+-- Self-test of the presentation macros: returns one row per case whose shown figure differs
+-- from the rule (floor to the cent, floor to a whole percent, 0 under 1 % of the baseline,
+-- negative totals shown as 0, nothing ever rounded up).
+with
+
+cases as (
+    select
+        case_name,
+        cast(savings as numeric) as savings,
+        cast(baseline as numeric) as baseline,
+        cast(expected_savings as numeric) as expected_savings,
+        cast(expected_percentage as numeric) as expected_percentage
+    from (
+        values
+        ('floors to the cent', '12.349999', '100', '12.34', '12'),
+        ('never rounds up a near-whole percentage', '4.99999999999999999997', '100', '4.99', '4'),
+        ('exact whole percentage kept', '5', '100', '5.00', '5'),
+        ('under 1 percent shows 0', '0.999', '100', '0.00', '0'),
+        ('exactly 1 percent is shown', '1', '100', '1.00', '1'),
+        ('negative total shows 0', '-3.50', '100', '0.00', '0'),
+        ('no baseline shows 0', '0', '0', '0.00', '0'),
+        ('tiny totals floor to 0 cents', '0.0031', '0.0062', '0.00', '50'),
+        ('one third floors', '1', '3', '1.00', '33'),
+        ('no priced task stays null', null, null, null, null)
+    ) as literal_cases (
+        case_name, savings, baseline, expected_savings, expected_percentage
+    )
+),
+
+figures_shown as (
+    select
+        case_name,
+        expected_savings,
+        expected_percentage,
+        {{ conservative_savings('savings', 'baseline') }} as shown_savings,
+        {{ conservative_savings_percentage('savings', 'baseline') }} as shown_percentage,
+        {{ floor_to_places('-1.239', 2) }} as floored_negative
+    from cases
+),
+
+final as (
+    select case_name as failure
+    from figures_shown
+    where
+        shown_savings is distinct from expected_savings
+        or shown_percentage is distinct from expected_percentage
+    union all
+    select 'floor_to_places rounds a negative number up' as failure
+    from figures_shown
+    where floored_negative <> -1.24
+)
+
+select * from final
