@@ -7,20 +7,12 @@ raw = staged + rejected + duplicates) and the dbt unit tests.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
-
-from loader.generate import GenerateOptions, GenerateResult, generate
-from loader.throwaway import throwaway_database
+from conftest import HAND_LANDED_BAIT, HAND_LANDED_ID, cli, rows
 
 pytestmark = pytest.mark.integration
 
@@ -37,82 +29,6 @@ PRIVACY_BAIT = (
     "def foo()",
     "failing login test",
 )
-
-
-@dataclass(frozen=True)
-class Warehouse:
-    url: str
-    generated: GenerateResult
-    env: dict[str, str]
-
-
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "loader", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-@pytest.fixture(scope="module")
-def warehouse(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
-    folder = tmp_path_factory.mktemp("warehouse")
-    generated = generate(
-        GenerateOptions(
-            out_dir=folder / "data",
-            tenants=4,
-            days=4,
-            executions=6_000,
-            seed=11,
-            end_date=date(2026, 11, 20),
-            faults=True,
-        )
-    )
-    with throwaway_database(server_url) as url:
-        env = {
-            **os.environ,
-            "ANALYTICS_DATABASE_URL": url,
-            "ANALYTICS_STATE_DIR": str(folder / "state"),
-        }
-        loaded = cli(env, "load", str(folder / "data"))
-        assert loaded.returncode == 0, loaded.stderr
-        land_by_hand(url, generated.files["task_executions"][0])
-        built = cli(env, "build", "--full-refresh")
-        assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-2000:]
-        yield Warehouse(url=url, generated=generated, env=env)
-
-
-HAND_LANDED_ID = "0b0b0b0b-0000-4000-8000-000000000001"
-HAND_LANDED_BAIT = ("/srv/handmade", "ops@handmade.example", "sk-handmade0123456789abcdef")
-
-
-def land_by_hand(url: str, task_file: Path) -> None:
-    """A valid task written straight into raw, as an older loader or a person might have."""
-    with task_file.open("rb") as lines:
-        record = json.loads(next(lines))
-    record.update(
-        id=HAND_LANDED_ID,
-        status="failed",
-        error_message="crash in /srv/handmade/y.py, key sk-handmade0123456789abcdef",
-        metadata={
-            "editor": "vim",
-            "file_path": "/srv/handmade/x.py",
-            "note": "ping ops@handmade.example",
-        },
-    )
-    with psycopg.connect(url) as conn:
-        conn.execute(
-            "insert into raw.task_executions (_load_id, _source_file, _line_number, record)"
-            " values (0, 'by-hand', 1, %s)",
-            (json.dumps(record),),
-        )
-
-
-def rows(url: str, query: str) -> list[tuple]:
-    with psycopg.connect(url) as conn:
-        return conn.execute(query).fetchall()
 
 
 def test_every_generated_line_is_landed_or_quarantined(warehouse):
