@@ -61,13 +61,13 @@ final as (
         versions.cost_per_minute_usd as cost_per_minute,
         versions.cost_per_request_usd as cost_per_request,
         versions.is_provider_wide,
-        versions.dbt_valid_to is null as is_current_version,
         versions.effective_from_at as effective_from,
         versions.effective_until_at as effective_until,
+        versions._loaded_at as last_updated,
+        versions.dbt_valid_to is null as is_current_version,
         case
             when versions.dbt_valid_to is null then effective.effective_until_at
         end as effective_until_resolved,
-        versions._loaded_at as last_updated,
         cast(versions.dbt_valid_from as timestamp) at time zone 'UTC' as version_recorded_at,
         cast(versions.dbt_valid_to as timestamp) at time zone 'UTC' as version_superseded_at
     from snp_provider_pricing as versions

@@ -77,7 +77,8 @@ decisions_ranked as (
         ) as decision_rank
     from stg_router__routing_decisions
     {% if is_incremental() %}
-        where task_execution_id in (
+    where
+        task_execution_id in (
             select tasks_to_rebuild.task_execution_id from tasks_to_rebuild
         )
     {% endif %}
@@ -95,10 +96,10 @@ final as (
         decisions.cost_estimates,
         decisions.user_preferences,
         decisions.is_embedded,
-        decisions.decision_rank = 1 as is_latest_for_task,
-        executions.task_execution_id is not null as has_task_execution,
         decisions.decided_at,
         decisions._loaded_at as created_at,
+        decisions.decision_rank = 1 as is_latest_for_task,
+        executions.task_execution_id is not null as has_task_execution,
         greatest(decisions._loaded_at, executions._loaded_at) as _inputs_loaded_at
     from decisions_ranked as decisions
     left join stg_router__task_executions as executions

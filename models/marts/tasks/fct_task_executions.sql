@@ -183,10 +183,10 @@ tasks_joined as (
         costed.is_priced,
         costed.is_token_rate_assumed,
         savings.is_in_savings,
-        decisions.task_execution_id is not null as has_routing_decision,
         executions.started_at,
         executions.ended_at,
         executions._loaded_at,
+        decisions.task_execution_id is not null as has_routing_decision,
         greatest(
             executions._loaded_at,
             decisions.decisions_loaded_at,
@@ -208,7 +208,8 @@ tasks_joined as (
     left join int_provider_prices_effective as default_prices
         on savings.default_price_id = default_prices.price_id
     {% if is_incremental() %}
-        where executions.task_execution_id in (
+    where
+        executions.task_execution_id in (
             select tasks_to_rebuild.task_execution_id from tasks_to_rebuild
         )
     {% endif %}
