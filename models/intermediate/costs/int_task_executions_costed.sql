@@ -66,7 +66,11 @@ prices_chosen as (
     where tasks_joined_to_prices.price_rank = 1
 ),
 
-rates_resolved as (
+-- The components of macros task_token_cost_usd / task_request_cost_usd /
+-- task_time_cost_usd: a component the price row does not set contributes 0, every component
+-- is null when no price row is in effect. An un-split task on a row with only input and
+-- output rates is priced at the higher of the two: an actual cost is never understated.
+components_computed as (
     select
         executions.task_execution_id,
         executions.tenant_id,
@@ -82,67 +86,24 @@ rates_resolved as (
         executions.cache_read_tokens,
         executions.cache_write_tokens,
         executions.reported_cost_usd,
-        chosen.cost_per_token_usd,
-        chosen.cost_per_minute_usd,
-        chosen.cost_per_request_usd,
         executions.has_token_split,
         executions.started_at,
-        coalesce(chosen.input_cost_per_token_usd, chosen.cost_per_token_usd)
-            as input_rate_usd,
-        coalesce(chosen.output_cost_per_token_usd, chosen.cost_per_token_usd)
-            as output_rate_usd,
+        {{ task_token_cost_usd('executions', 'chosen', unsplit_rate='higher') }}
+            as untrimmed_token_cost_usd,
+        {{ task_request_cost_usd('chosen') }} as untrimmed_request_cost_usd,
+        {{ task_time_cost_usd('executions', 'chosen') }} as untrimmed_time_cost_usd,
+        chosen.price_id is not null as has_price_in_effect,
         coalesce(
-            chosen.cache_read_cost_per_token_usd,
-            chosen.input_cost_per_token_usd,
-            chosen.cost_per_token_usd
-        ) as cache_read_rate_usd,
-        coalesce(
-            chosen.cache_write_cost_per_token_usd,
-            chosen.input_cost_per_token_usd,
-            chosen.cost_per_token_usd
-        ) as cache_write_rate_usd,
-        -- Without a split or a single token rate: the higher of the input and output rates.
-        greatest(chosen.input_cost_per_token_usd, chosen.output_cost_per_token_usd)
-            as unsplit_rate_usd,
-        chosen.price_id is not null as has_price_in_effect
+            chosen.price_id is not null
+            and not executions.has_token_split
+            and chosen.cost_per_token_usd is null
+            and greatest(chosen.input_cost_per_token_usd, chosen.output_cost_per_token_usd)
+            is not null,
+            false
+        ) as is_token_rate_assumed
     from stg_router__task_executions as executions
     left join prices_chosen as chosen
         on executions.task_execution_id = chosen.task_execution_id
-),
-
--- A component the price row does not set contributes 0; every component is null when unpriced.
-components_computed as (
-    select
-        *,
-        case
-            when not has_price_in_effect then null
-            when has_token_split
-                then
-                    coalesce(
-                        (input_tokens - cache_read_tokens - cache_write_tokens) * input_rate_usd,
-                        0
-                    )
-                    + coalesce(cache_read_tokens * cache_read_rate_usd, 0)
-                    + coalesce(cache_write_tokens * cache_write_rate_usd, 0)
-                    + coalesce(output_tokens * output_rate_usd, 0)
-            when cost_per_token_usd is not null then tokens_used * cost_per_token_usd
-            else coalesce(tokens_used * unsplit_rate_usd, 0)
-        end as untrimmed_token_cost_usd,
-        case
-            when has_price_in_effect then coalesce(cost_per_request_usd, 0)
-        end as untrimmed_request_cost_usd,
-        case
-            when has_price_in_effect
-                then coalesce({{ safe_divide('cost_per_minute_usd * duration_ms', 60000) }}, 0)
-        end as untrimmed_time_cost_usd,
-        coalesce(
-            has_price_in_effect
-            and not has_token_split
-            and cost_per_token_usd is null
-            and unsplit_rate_usd is not null,
-            false
-        ) as is_token_rate_assumed
-    from rates_resolved
 ),
 
 -- Trailing zeros that multiplication and division add are trimmed: same exact value.
