@@ -1,0 +1,174 @@
+{#-
+    Tenant isolation of the published schema, re-applied from the catalog after every dbt
+    invocation (on-run-end), so that a new mart is covered without anyone remembering to:
+    - roles (created when missing): var('owner_role') owns every published relation and is
+      the role dbt builds with (the dbt login user is made a member); var('reader_role')
+      reads for one tenant; var('analyst_role') reads every tenant. Neither reader can write.
+    - every table with a tenant_id: row-level security enabled AND forced, readers see rows
+      where tenant_id = current_setting('app.tenant_id', true) (and, in
+      var('global_row_relations'), the rows with a null tenant_id, the global rows, only with
+      a tenant set); no setting, an empty one or an unknown tenant
+      means no rows.
+    - views with a tenant_id run as their caller (security_invoker), so the RLS of their
+      tables applies; a view that must run as its owner (over a materialized view, which
+      PostgreSQL cannot protect with RLS) must be a security_barrier view filtering on the
+      setting itself, or readers get no grant on it.
+    - readers get SELECT only on relations with a tenant_id and on var('tenant_free_relations')
+      (not tenant data); nothing in any other schema. Privileges of a relation dbt has just
+      re-created start empty: until this macro has run, readers see nothing (fails closed).
+-#}
+{%- macro apply_tenant_isolation() -%}
+    {{ return(adapter.dispatch('apply_tenant_isolation', 'routing_analytics')()) }}
+{%- endmacro -%}
+
+{%- macro default__apply_tenant_isolation() -%}
+    {{ exceptions.raise_compiler_error(
+        "apply_tenant_isolation: only PostgreSQL row-level security is implemented"
+    ) }}
+{%- endmacro -%}
+
+{%- macro postgres__apply_tenant_isolation() -%}
+    {%- set schema = var('published_schema') -%}
+    {%- set owner = var('owner_role') -%}
+    {%- set reader = var('reader_role') -%}
+    {%- set analyst = var('analyst_role') -%}
+    {%- set private_schemas = ['raw', 'staging', 'int', 'snapshots', var('util_schema')] -%}
+    do $apply_tenant_isolation$
+    declare
+        relation record;
+        role_name text;
+        tenant_filter text;
+    begin
+        perform pg_advisory_xact_lock(hashtext('routing_analytics.apply_tenant_isolation'));
+        foreach role_name in array array[
+            {{ dbt.string_literal(owner) }},
+            {{ dbt.string_literal(reader) }},
+            {{ dbt.string_literal(analyst) }}
+        ] loop
+            if not exists (select from pg_catalog.pg_roles where rolname = role_name) then
+                begin
+                    execute format('create role %I nologin', role_name);
+                exception when duplicate_object or unique_violation then
+                    null;  -- created meanwhile by a build in another database
+                end;
+            end if;
+        end loop;
+        if not pg_has_role(current_user, {{ dbt.string_literal(owner) }}, 'member') then
+            execute format('grant %I to %I', {{ dbt.string_literal(owner) }}, current_user);
+        end if;
+
+        execute format('grant usage, create on schema %I to %I',
+            {{ dbt.string_literal(schema) }}, {{ dbt.string_literal(owner) }});
+        execute format('grant usage on schema %I to %I, %I',
+            {{ dbt.string_literal(schema) }},
+            {{ dbt.string_literal(reader) }}, {{ dbt.string_literal(analyst) }});
+        execute format('revoke create on schema %I from public',
+            {{ dbt.string_literal(schema) }});
+        {%- for private_schema in private_schemas %}
+        if exists (
+            select from pg_catalog.pg_namespace
+            where nspname = {{ dbt.string_literal(private_schema) }}
+        ) then
+            execute format('revoke all on schema %I from public',
+                {{ dbt.string_literal(private_schema) }});
+        end if;
+        {%- endfor %}
+
+        for relation in
+            select
+                namespace.nspname as schema_name,
+                class.relname as relation_name,
+                class.relkind as relation_kind,
+                tenant_column.attnum is not null as has_tenant_id,
+                class.relname = any(array[
+                    {%- for name in var('global_row_relations') -%}
+                        {{ dbt.string_literal(name) }}{{ ", " if not loop.last }}
+                    {%- endfor -%}
+                ]::text[]) as has_global_rows,
+                class.relname = any(array[
+                    {%- for name in var('tenant_free_relations') -%}
+                        {{ dbt.string_literal(name) }}{{ ", " if not loop.last }}
+                    {%- endfor -%}
+                ]::text[]) as is_tenant_free,
+                coalesce('security_barrier=true' = any(class.reloptions), false)
+                    as is_security_barrier
+            from pg_catalog.pg_class as class
+            inner join pg_catalog.pg_namespace as namespace
+                on class.relnamespace = namespace.oid
+            left join pg_catalog.pg_attribute as tenant_column
+                on
+                    class.oid = tenant_column.attrelid
+                    and tenant_column.attname = 'tenant_id'
+                    and not tenant_column.attisdropped
+            where
+                namespace.nspname = {{ dbt.string_literal(schema) }}
+                and class.relkind in ('r', 'p', 'v', 'm', 'f')
+        loop
+            execute format('revoke all on %I.%I from public, %I, %I',
+                relation.schema_name, relation.relation_name,
+                {{ dbt.string_literal(reader) }}, {{ dbt.string_literal(analyst) }});
+            if relation.relation_kind = 'v' then
+                execute format('alter view %I.%I owner to %I',
+                    relation.schema_name, relation.relation_name,
+                    {{ dbt.string_literal(owner) }});
+            elsif relation.relation_kind = 'm' then
+                execute format('alter materialized view %I.%I owner to %I',
+                    relation.schema_name, relation.relation_name,
+                    {{ dbt.string_literal(owner) }});
+            else
+                execute format('alter table %I.%I owner to %I',
+                    relation.schema_name, relation.relation_name,
+                    {{ dbt.string_literal(owner) }});
+            end if;
+            execute format('grant select on %I.%I to %I',
+                relation.schema_name, relation.relation_name,
+                {{ dbt.string_literal(analyst) }});
+
+            if relation.has_tenant_id and relation.relation_kind in ('r', 'p') then
+                execute format('alter table %I.%I enable row level security',
+                    relation.schema_name, relation.relation_name);
+                execute format('alter table %I.%I force row level security',
+                    relation.schema_name, relation.relation_name);
+                tenant_filter := 'nullif(current_setting(''app.tenant_id'', true), '''') is not null'
+                    || ' and (tenant_id = current_setting(''app.tenant_id'', true)'
+                    || case when relation.has_global_rows then ' or tenant_id is null' else '' end
+                    || ')';
+                execute format('drop policy if exists tenant_reader on %I.%I',
+                    relation.schema_name, relation.relation_name);
+                execute format(
+                    'create policy tenant_reader on %I.%I for select to %I using (%s)',
+                    relation.schema_name, relation.relation_name,
+                    {{ dbt.string_literal(reader) }}, tenant_filter);
+                execute format('drop policy if exists analyst_reads_all on %I.%I',
+                    relation.schema_name, relation.relation_name);
+                execute format(
+                    'create policy analyst_reads_all on %I.%I for select to %I using (true)',
+                    relation.schema_name, relation.relation_name,
+                    {{ dbt.string_literal(analyst) }});
+                execute format('drop policy if exists owner_builds on %I.%I',
+                    relation.schema_name, relation.relation_name);
+                execute format(
+                    'create policy owner_builds on %I.%I for all to %I'
+                    ' using (true) with check (true)',
+                    relation.schema_name, relation.relation_name,
+                    {{ dbt.string_literal(owner) }});
+                execute format('grant select on %I.%I to %I',
+                    relation.schema_name, relation.relation_name,
+                    {{ dbt.string_literal(reader) }});
+            elsif relation.has_tenant_id and relation.relation_kind = 'v' then
+                if not relation.is_security_barrier then
+                    execute format('alter view %I.%I set (security_invoker = true)',
+                        relation.schema_name, relation.relation_name);
+                end if;
+                execute format('grant select on %I.%I to %I',
+                    relation.schema_name, relation.relation_name,
+                    {{ dbt.string_literal(reader) }});
+            elsif not relation.has_tenant_id and relation.is_tenant_free then
+                execute format('grant select on %I.%I to %I',
+                    relation.schema_name, relation.relation_name,
+                    {{ dbt.string_literal(reader) }});
+            end if;
+        end loop;
+    end;
+    $apply_tenant_isolation$
+{%- endmacro -%}

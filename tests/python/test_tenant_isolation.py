@@ -1,0 +1,252 @@
+"""Tenant isolation of the published schema, found from the catalog (no hand-written list).
+
+Logs in as real login roles that are members of analytics_reader / analytics_analyst (a
+superuser that SET ROLEs could simply RESET ROLE) and asserts what each can see and do.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+pytestmark = pytest.mark.integration
+
+SCHEMA = "analytics"
+READER_ROLE = "analytics_reader"
+ANALYST_ROLE = "analytics_analyst"
+OWNER_ROLE = "analytics_owner"
+GLOBAL_ROW_RELATIONS = {"provider_performance"}
+PRIVATE_SCHEMAS = ("raw", "staging", "int", "snapshots", "util")
+
+
+@dataclass(frozen=True)
+class Relation:
+    name: str
+    kind: str
+
+    @property
+    def identifier(self) -> sql.Composed:
+        return sql.Identifier(SCHEMA, self.name)
+
+
+def login_url(url: str, user: str, password: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    netloc = f"{user}:{password}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@pytest.fixture(scope="module")
+def logins(warehouse) -> Iterator[dict[str, str]]:
+    """One login role per reader role, for this module only."""
+    urls = {}
+    suffix = secrets.token_hex(4)
+    with psycopg.connect(warehouse.url, autocommit=True) as admin:
+        for role in (READER_ROLE, ANALYST_ROLE):
+            user, password = f"probe_{role}_{suffix}", secrets.token_hex(16)
+            admin.execute(
+                sql.SQL("create role {} login password {} in role {}").format(
+                    sql.Identifier(user), sql.Literal(password), sql.Identifier(role)
+                )
+            )
+            urls[role] = login_url(warehouse.url, user, password)
+    try:
+        yield urls
+    finally:
+        with psycopg.connect(warehouse.url, autocommit=True) as admin:
+            for role in (READER_ROLE, ANALYST_ROLE):
+                admin.execute(
+                    sql.SQL("drop role {}").format(sql.Identifier(f"probe_{role}_{suffix}"))
+                )
+
+
+@pytest.fixture(scope="module")
+def tenant_relations(warehouse) -> list[Relation]:
+    """Every relation of the published schema with a tenant_id column, from the catalog."""
+    with psycopg.connect(warehouse.url) as conn:
+        found = conn.execute(
+            """
+            select class.relname, class.relkind
+            from pg_catalog.pg_class as class
+            inner join pg_catalog.pg_attribute as attribute
+                on attribute.attrelid = class.oid
+                and attribute.attname = 'tenant_id' and not attribute.attisdropped
+            where class.relnamespace = %s::regnamespace
+              and class.relkind in ('r', 'p', 'v', 'm', 'f')
+            order by 1
+            """,
+            (SCHEMA,),
+        ).fetchall()
+    relations = [Relation(name, kind) for name, kind in found]
+    assert {"task_executions", "routing_decisions"} <= {r.name for r in relations}
+    return relations
+
+
+@pytest.fixture(scope="module")
+def tenants(warehouse) -> list[str]:
+    with psycopg.connect(warehouse.url) as conn:
+        found = [
+            t
+            for (t,) in conn.execute(
+                "select distinct tenant_id from analytics.task_executions order by 1"
+            )
+        ]
+    assert len(found) >= 2
+    return found
+
+
+def count(conn: psycopg.Connection, query: sql.Composable, *params: object) -> int:
+    row = conn.execute(query, params).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def visible_rows(url: str, relation: Relation, tenant: str | None) -> dict[str | None, int]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        if tenant is not None:
+            conn.execute("select set_config('app.tenant_id', %s, false)", (tenant,))
+        rows = conn.execute(
+            sql.SQL("select tenant_id, count(*) from {} group by 1").format(relation.identifier)
+        ).fetchall()
+    return {tenant_id: n for tenant_id, n in rows}
+
+
+def test_every_tenant_relation_has_forced_row_level_security(warehouse, tenant_relations):
+    with psycopg.connect(warehouse.url) as conn:
+        unprotected = conn.execute(
+            """
+            select class.relname, class.relkind, class.relrowsecurity, class.relforcerowsecurity,
+                   coalesce(class.reloptions, '{}')
+            from pg_catalog.pg_class as class
+            where class.relnamespace = %s::regnamespace and class.relname = any(%s)
+              and not (
+                (class.relkind in ('r', 'p') and class.relrowsecurity and class.relforcerowsecurity)
+                or (class.relkind = 'v' and (
+                    'security_invoker=true' = any(class.reloptions)
+                    or 'security_barrier=true' = any(class.reloptions)))
+              )
+            """,
+            (SCHEMA, [r.name for r in tenant_relations]),
+        ).fetchall()
+    assert unprotected == []
+
+
+def test_no_function_in_the_published_schema_runs_as_its_owner(warehouse):
+    with psycopg.connect(warehouse.url) as conn:
+        definers = conn.execute(
+            "select proname from pg_catalog.pg_proc"
+            " where pronamespace = %s::regnamespace and prosecdef",
+            (SCHEMA,),
+        ).fetchall()
+    assert definers == []
+
+
+def test_a_reader_sees_only_its_tenant(warehouse, logins, tenant_relations, tenants):
+    reader = logins[READER_ROLE]
+    for relation in tenant_relations:
+        for tenant in tenants:
+            seen = visible_rows(reader, relation, tenant)
+            allowed = {tenant, None} if relation.name in GLOBAL_ROW_RELATIONS else {tenant}
+            assert set(seen) <= allowed, (relation.name, tenant, seen)
+            # ... and all of its own rows: isolation is not an empty result everywhere.
+            with psycopg.connect(warehouse.url) as owner:
+                own = count(
+                    owner,
+                    sql.SQL("select count(*) from {} where tenant_id = %s").format(
+                        relation.identifier
+                    ),
+                    tenant,
+                )
+            assert seen.get(tenant, 0) == own, (relation.name, tenant)
+    task_rows = visible_rows(reader, Relation("task_executions", "r"), tenants[0])
+    assert task_rows.get(tenants[0], 0) > 0
+
+
+@pytest.mark.parametrize("tenant", [None, "", "no-such-tenant", "' or true --"])
+def test_no_or_unknown_tenant_context_sees_nothing(logins, tenant_relations, tenant):
+    for relation in tenant_relations:
+        assert visible_rows(logins[READER_ROLE], relation, tenant) == {}, relation.name
+
+
+def test_resetting_the_setting_fails_closed(logins, tenants):
+    with psycopg.connect(logins[READER_ROLE], autocommit=True) as conn:
+        conn.execute("select set_config('app.tenant_id', %s, false)", (tenants[0],))
+        assert count(conn, sql.SQL("select count(*) from analytics.task_executions")) > 0
+        conn.execute("reset app.tenant_id")
+        assert count(conn, sql.SQL("select count(*) from analytics.task_executions")) == 0
+        conn.execute("set app.tenant_id to default")
+        assert count(conn, sql.SQL("select count(*) from analytics.task_executions")) == 0
+
+
+ESCAPES = [
+    f"set role {OWNER_ROLE}",
+    f"set role {ANALYST_ROLE}",
+    "select count(*) from raw.task_executions",
+    "select count(*) from raw.quarantined_lines",
+    "select count(*) from staging.stg_router__task_executions",
+    "select count(*) from int.int_task_executions_with_savings",
+    "select count(*) from snapshots.snp_provider_pricing",
+    "alter table analytics.task_executions disable row level security",
+    "alter table analytics.task_executions no force row level security",
+    "drop policy tenant_reader on analytics.task_executions",
+    "create view analytics.all_tasks as select * from analytics.task_executions",
+    "create function analytics.all_tasks() returns bigint language sql security definer"
+    " as 'select count(*) from analytics.task_executions'",
+    "create function public.all_tasks() returns bigint language sql security definer"
+    " as 'select count(*) from analytics.task_executions'",
+    "insert into analytics.task_executions (id) values (gen_random_uuid())",
+    "update analytics.task_executions set cost_actual = 0",
+    "delete from analytics.task_executions",
+    "truncate analytics.task_executions",
+]
+
+
+@pytest.mark.parametrize("statement", ESCAPES)
+def test_obvious_escapes_fail(logins, tenants, statement):
+    with psycopg.connect(logins[READER_ROLE], autocommit=True) as conn:
+        conn.execute("select set_config('app.tenant_id', %s, false)", (tenants[0],))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(statement)
+
+
+def test_a_reader_cannot_become_the_builder(warehouse, logins):
+    builder = urlsplit(warehouse.url).username or "postgres"
+    with psycopg.connect(logins[READER_ROLE], autocommit=True) as conn:
+        for statement in ("set role {}", "set session authorization {}"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql.SQL(statement).format(sql.Identifier(builder)))
+
+
+def test_the_analyst_reads_every_tenant_and_writes_nothing(warehouse, logins, tenants):
+    with psycopg.connect(warehouse.url) as owner:
+        everything = count(owner, sql.SQL("select count(*) from analytics.task_executions"))
+    with psycopg.connect(logins[ANALYST_ROLE], autocommit=True) as conn:
+        assert count(conn, sql.SQL("select count(*) from analytics.task_executions")) == everything
+        seen = {
+            t for (t,) in conn.execute("select distinct tenant_id from analytics.task_executions")
+        }
+        assert seen == set(tenants)
+        for statement in ("delete from analytics.task_executions", "select 1 from raw.loads"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+
+
+def test_private_schemas_are_closed_to_public(warehouse):
+    with psycopg.connect(warehouse.url) as conn:
+        open_schemas = conn.execute(
+            """
+            select nspname from pg_catalog.pg_namespace
+            where nspname = any(%s)
+              and (has_schema_privilege('public', oid, 'usage')
+                   or has_schema_privilege(%s, oid, 'usage')
+                   or has_schema_privilege(%s, oid, 'usage'))
+            """,
+            (list(PRIVATE_SCHEMAS), READER_ROLE, ANALYST_ROLE),
+        ).fetchall()
+    assert open_schemas == []
