@@ -32,7 +32,9 @@
     {%- set owner = var('owner_role') -%}
     {%- set reader = var('reader_role') -%}
     {%- set analyst = var('analyst_role') -%}
-    {%- set private_schemas = ['raw', 'staging', 'int', 'snapshots', var('util_schema')] -%}
+    {%- set private_schemas = [
+        'raw', 'staging', 'int', 'snapshots', 'analytics_private', var('util_schema')
+    ] -%}
     do $apply_tenant_isolation$
     declare
         relation record;

@@ -22,7 +22,7 @@ READER_ROLE = "analytics_reader"
 ANALYST_ROLE = "analytics_analyst"
 OWNER_ROLE = "analytics_owner"
 GLOBAL_ROW_RELATIONS = {"provider_performance"}
-PRIVATE_SCHEMAS = ("raw", "staging", "int", "snapshots", "util")
+PRIVATE_SCHEMAS = ("raw", "staging", "int", "snapshots", "analytics_private", "util")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,17 @@
+{#-
+    A set-returning SQL expression of every date from `start_date` to `end_date` (both
+    included; SQL date expressions), for a lateral join that builds a day spine per group.
+-#}
+{%- macro date_series(start_date, end_date) -%}
+    {{ return(adapter.dispatch('date_series', 'routing_analytics')(start_date, end_date)) }}
+{%- endmacro -%}
+
+{%- macro default__date_series(start_date, end_date) -%}
+    {{ exceptions.raise_compiler_error("date_series: not implemented for this adapter") }}
+{%- endmacro -%}
+
+{%- macro postgres__date_series(start_date, end_date) -%}
+    cast(generate_series(
+        cast({{ start_date }} as date), cast({{ end_date }} as date), interval '1 day'
+    ) as date)
+{%- endmacro -%}
