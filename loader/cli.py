@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from loader import embedded
@@ -113,6 +113,18 @@ def _parser() -> argparse.ArgumentParser:
     throwaway.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
     throwaway.set_defaults(handler=_throwaway)
 
+    roi = commands.add_parser("roi", help="the ROI calculator for one tenant and period")
+    roi.add_argument("--tenant", required=True)
+    roi.add_argument("--days", type=_positive, default=30)
+    roi.add_argument(
+        "--as-of",
+        type=_timestamp,
+        default=None,
+        help="end of the period, ISO 8601 with offset (default: now)",
+    )
+    roi.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    roi.set_defaults(handler=_roi)
+
     demo = commands.add_parser("demo", help="start, generate, load, build and summarise")
     demo.add_argument("--tenants", type=_positive, default=20)
     demo.add_argument("--days", type=_positive, default=30)
@@ -125,6 +137,16 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
     return int(text)
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 timestamp: {text!r}") from None
+    if parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a UTC offset (e.g. Z): {text!r}")
+    return parsed
 
 
 def _db_start(_: argparse.Namespace, settings: Settings) -> int:
@@ -207,6 +229,12 @@ def _throwaway(args: argparse.Namespace, settings: Settings) -> int:
 def _after_double_dash(arguments: list[str]) -> list[str]:
     """argparse.REMAINDER keeps the `--` that separates our options from the passed-on ones."""
     return arguments[1:] if arguments[:1] == ["--"] else arguments
+
+
+def _roi(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.roi import print_roi  # noqa: PLC0415
+
+    return print_roi(settings, args.tenant, args.days, args.as_of, args.json)
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -92,11 +92,16 @@ def _print_table(conn: psycopg.Connection, query: str) -> None:
 
 
 def _cell(value: object) -> str:
-    if isinstance(value, int | Decimal) and value == int(value):
+    """Counts with thousands separators; money and percentages exactly as the marts show them."""
+    if isinstance(value, int) or (
+        isinstance(value, Decimal) and int(value.as_tuple().exponent) >= 0
+    ):
         return f"{int(value):,}"
+    if value is None:
+        return "-"
     return str(value)
 
 
 def _align(text: str, width: int) -> str:
-    numeric = text.replace(",", "").isdigit()
+    numeric = text.replace(",", "").replace(".", "").lstrip("-").isdigit()
     return text.rjust(width) if numeric else text.ljust(width)

@@ -1,0 +1,72 @@
+"""`routing-analytics roi`: the ROI calculator (design document 6.1) for one tenant and period.
+
+The figures come from the SQL function analytics.calculate_roi, so the command line, the
+dashboards and analysts get the same numbers by the same conservative rules.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+
+from loader import db
+from loader.config import Settings
+from loader.errors import UserError
+
+ROI_QUERY = "select * from analytics.calculate_roi(%s, %s, coalesce(%s, now()))"
+TENANT_KNOWN = "select exists (select from analytics.task_executions where tenant_id = %s)"
+
+LABELS = {
+    "total_cost": "Total cost (completed tasks, USD)",
+    "baseline_cost": "Cost without routing (USD)",
+    "total_savings": "Savings (USD, conservative)",
+    "savings_percentage": "Savings %",
+    "tasks_completed": "Tasks completed",
+    "tasks_optimized": "Tasks that saved money",
+    "avg_savings_per_task": "Average savings per optimized task (USD)",
+    "other_status_cost": "Cost of failed/timed-out/cancelled tasks (USD)",
+    "unpriced_tasks": "Tasks without cost data",
+}
+
+
+def calculate_roi(
+    settings: Settings, tenant: str, days: int, as_of: datetime | None
+) -> dict[str, object]:
+    with db.connect(settings) as conn:
+        if conn.execute("select to_regproc('analytics.calculate_roi')").fetchone() == (None,):
+            raise UserError("the marts are not built yet: run `routing-analytics build` first")
+        known = conn.execute(TENANT_KNOWN, (tenant,)).fetchone()
+        if known != (True,):
+            raise UserError(f"no task executions for tenant {tenant!r}")
+        cursor = conn.execute(ROI_QUERY, (tenant, days, as_of))
+        names = [column.name for column in cursor.description or ()]
+        row = cursor.fetchone()
+    assert row is not None
+    return dict(zip(names, row, strict=True))
+
+
+def print_roi(
+    settings: Settings, tenant: str, days: int, as_of: datetime | None, as_json: bool
+) -> int:
+    figures = calculate_roi(settings, tenant, days, as_of)
+    if as_json:
+        print(json.dumps(figures, default=_json_value, separators=(",", ":")))
+        return 0
+    period = (
+        f"{figures['period_start']:%Y-%m-%d %H:%M} to {figures['period_end']:%Y-%m-%d %H:%M} UTC"
+    )
+    print(f"ROI for tenant {tenant}, {days} days: {period}")
+    width = max(len(label) for label in LABELS.values())
+    for name, label in LABELS.items():
+        print(f"  {label:<{width}}  {figures[name]}")
+    return 0
+
+
+def _json_value(value: object) -> str:
+    """Money stays an exact decimal string in JSON; timestamps are ISO 8601."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
