@@ -125,6 +125,12 @@ def _parser() -> argparse.ArgumentParser:
     roi.add_argument("--json", action="store_true", help="one JSON object instead of text")
     roi.set_defaults(handler=_roi)
 
+    forget = commands.add_parser(
+        "forget-tenant", help="delete every row of one tenant from every table (GDPR)"
+    )
+    forget.add_argument("tenant")
+    forget.set_defaults(handler=_forget_tenant)
+
     demo = commands.add_parser("demo", help="start, generate, load, build and summarise")
     demo.add_argument("--tenants", type=_positive, default=20)
     demo.add_argument("--days", type=_positive, default=30)
@@ -235,6 +241,12 @@ def _roi(args: argparse.Namespace, settings: Settings) -> int:
     from loader.roi import print_roi  # noqa: PLC0415
 
     return print_roi(settings, args.tenant, args.days, args.as_of, args.json)
+
+
+def _forget_tenant(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.gdpr import print_forget_tenant  # noqa: PLC0415
+
+    return print_forget_tenant(settings, args.tenant)
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -33,7 +33,8 @@
     {%- set reader = var('reader_role') -%}
     {%- set analyst = var('analyst_role') -%}
     {%- set private_schemas = [
-        'raw', 'staging', 'int', 'snapshots', 'analytics_private', var('util_schema')
+        'raw', 'staging', 'int', 'snapshots', var('private_published_schema'),
+        var('util_schema')
     ] -%}
     do $apply_tenant_isolation$
     declare
@@ -75,6 +76,26 @@
                 {{ dbt.string_literal(private_schema) }});
         end if;
         {%- endfor %}
+
+        -- The private relations behind published views (materialized views) belong to the
+        -- owner too: a view runs with its owner's privileges.
+        for relation in
+            select class.relname as relation_name, class.relkind as relation_kind
+            from pg_catalog.pg_class as class
+            where
+                class.relnamespace = (
+                    select oid from pg_catalog.pg_namespace
+                    where nspname = {{ dbt.string_literal(var('private_published_schema')) }}
+                )
+                and class.relkind in ('r', 'm', 'v')
+        loop
+            execute format('alter %s %I.%I owner to %I',
+                case relation.relation_kind
+                    when 'm' then 'materialized view' when 'v' then 'view' else 'table'
+                end,
+                {{ dbt.string_literal(var('private_published_schema')) }},
+                relation.relation_name, {{ dbt.string_literal(owner) }});
+        end loop;
 
         for relation in
             select

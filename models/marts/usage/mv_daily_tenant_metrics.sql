@@ -7,7 +7,7 @@
 {{
     config(
         alias='daily_tenant_metrics',
-        schema='analytics_private',
+        schema=var('private_published_schema'),
         materialized='materialized_view',
         on_configuration_change='apply',
         indexes=[

@@ -1,0 +1,150 @@
+"""`routing-analytics forget-tenant T`: erase every row of one tenant, everywhere (GDPR).
+
+One transaction: every table of every schema with a tenant_id column, the raw records whose
+JSON names the tenant, the quarantined lines that mention it, then the materialized views
+are refreshed. The deletion is recorded in audit.tenant_deletions with a keyed hash of the
+tenant id (the installation's pseudonymisation key), never the id itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from loader import db
+from loader.config import Settings
+from loader.errors import UserError
+from loader.privacy import load_or_create_key
+
+SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast", "audit")
+RAW_STREAMS = ("task_executions", "routing_decisions", "usage_events", "tenants")
+
+AUDIT_DDL = """
+create schema if not exists audit;
+revoke all on schema audit from public;
+create table if not exists audit.tenant_deletions (
+    deletion_id bigint generated always as identity primary key,
+    tenant_key_hash text not null,
+    deleted_at timestamptz not null default now(),
+    rows_removed jsonb not null
+);
+"""
+
+TENANT_TABLES = """
+select namespace.nspname, class.relname
+from pg_catalog.pg_class as class
+inner join pg_catalog.pg_namespace as namespace on namespace.oid = class.relnamespace
+inner join pg_catalog.pg_attribute as attribute
+    on attribute.attrelid = class.oid and attribute.attname = 'tenant_id'
+    and not attribute.attisdropped
+where class.relkind in ('r', 'p') and not (namespace.nspname = any(%s))
+  and not class.relispartition
+order by 1, 2
+"""
+
+MATERIALIZED_VIEWS = """
+select namespace.nspname, class.relname
+from pg_catalog.pg_class as class
+inner join pg_catalog.pg_namespace as namespace on namespace.oid = class.relnamespace
+where class.relkind = 'm' and not (namespace.nspname = any(%s))
+order by 1, 2
+"""
+
+
+@dataclass(frozen=True)
+class Deletion:
+    tenant_key_hash: str
+    rows_removed: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.rows_removed.values())
+
+
+def tenant_key_hash(settings: Settings, tenant: str) -> str:
+    """HMAC-SHA256 of the tenant id: the audit can prove a deletion without naming the tenant."""
+    key = load_or_create_key(settings.state_dir).key
+    return hmac.new(key, b"tenant:" + tenant.encode(), hashlib.sha256).hexdigest()
+
+
+def mention_pattern(tenant: str) -> str:
+    """The tenant id as a whole token in free text (tenant_1 does not match tenant_10)."""
+    return rf"(^|[^A-Za-z0-9_.-]){re.escape(tenant)}($|[^A-Za-z0-9_.-])"
+
+
+def forget_tenant(settings: Settings, tenant: str) -> Deletion:
+    if not tenant.strip():
+        raise UserError("give the tenant id to forget")
+    removed: dict[str, int] = {}
+    with db.connect(settings) as conn, conn.transaction():
+        conn.execute(AUDIT_DDL)
+        conn.execute("set local routing_analytics.maintenance = 'on'")
+        for schema, table in conn.execute(TENANT_TABLES, (list(SYSTEM_SCHEMAS),)).fetchall():
+            removed[f"{schema}.{table}"] = _delete(
+                conn,
+                sql.SQL("delete from {} where tenant_id = %s").format(
+                    sql.Identifier(schema, table)
+                ),
+                tenant,
+            )
+        if _exists(conn, "raw.loads"):
+            removed.update(_forget_raw(conn, tenant))
+        for schema, view in conn.execute(MATERIALIZED_VIEWS, (list(SYSTEM_SCHEMAS),)).fetchall():
+            conn.execute(
+                sql.SQL("refresh materialized view {}").format(sql.Identifier(schema, view))
+            )
+        deletion = Deletion(tenant_key_hash(settings, tenant), removed)
+        conn.execute(
+            "insert into audit.tenant_deletions (tenant_key_hash, rows_removed) values (%s, %s)",
+            (deletion.tenant_key_hash, json.dumps(removed, sort_keys=True)),
+        )
+    return deletion
+
+
+def _forget_raw(conn: psycopg.Connection, tenant: str) -> dict[str, int]:
+    removed = {}
+    for stream in RAW_STREAMS:
+        removed[f"raw.{stream}"] = _delete(
+            conn,
+            sql.SQL("delete from {} where record ->> 'tenant_id' = %s").format(
+                sql.Identifier("raw", stream)
+            ),
+            tenant,
+        )
+    # A quarantined line did not parse: any line that mentions the tenant goes.
+    removed["raw.quarantined_lines"] = _delete(
+        conn,
+        sql.SQL(
+            "delete from raw.quarantined_lines where raw_text ~ %(pattern)s"
+            " or position(convert_to(%(tenant)s, 'UTF8') in raw_bytes) > 0"
+        ),
+        {"pattern": mention_pattern(tenant), "tenant": tenant},
+    )
+    return removed
+
+
+def _delete(conn: psycopg.Connection, statement: sql.Composable, params: object) -> int:
+    args = params if isinstance(params, dict) else (params,)
+    return conn.execute(statement, args).rowcount
+
+
+def _exists(conn: psycopg.Connection, relation: str) -> bool:
+    return conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone() == (True,)
+
+
+def print_forget_tenant(settings: Settings, tenant: str) -> int:
+    deletion = forget_tenant(settings, tenant)
+    for relation, rows in sorted(deletion.rows_removed.items()):
+        if rows:
+            print(f"  {relation}: {rows:,} rows removed")
+    print(
+        f"forgot the tenant: {deletion.total:,} rows removed in one transaction; recorded in"
+        f" audit.tenant_deletions as {deletion.tenant_key_hash[:16]}..."
+    )
+    return 0

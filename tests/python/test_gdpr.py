@@ -1,0 +1,148 @@
+"""forget-tenant: every row of one tenant leaves every table of every schema, in one
+transaction, recorded without the tenant id; the other tenants' figures do not move."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+from conftest import cli
+from psycopg import sql
+
+from loader.generate import GenerateOptions, generate
+from loader.throwaway import throwaway_database
+
+pytestmark = pytest.mark.integration
+
+FORGOTTEN = "tenant_0002"
+
+PER_TENANT_FIGURES = {
+    "analytics.task_executions": "count(*), sum(cost_actual), sum(savings)",
+    "analytics.routing_decisions": "count(*)",
+    "analytics.usage_analytics": "count(*), sum(tasks_created), sum(total_cost_exact_usd)",
+    "analytics.customer_roi_snapshots": "count(*), sum(total_savings_30d_exact_usd)",
+    "analytics.daily_tenant_metrics": "count(*), sum(total_cost)",
+    "analytics.provider_performance": "count(*), sum(total_executions)",
+}
+
+TEXT_COLUMNS = """
+select namespace.nspname, class.relname, attribute.attname
+from pg_catalog.pg_attribute as attribute
+inner join pg_catalog.pg_class as class on class.oid = attribute.attrelid
+inner join pg_catalog.pg_namespace as namespace on namespace.oid = class.relnamespace
+where class.relkind in ('r', 'p', 'm') and attribute.attnum > 0 and not attribute.attisdropped
+  and namespace.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
+  and attribute.atttypid in ('text'::regtype, 'varchar'::regtype, 'json'::regtype,
+                             'jsonb'::regtype, 'text[]'::regtype, 'bytea'::regtype)
+"""
+
+
+@pytest.fixture(scope="module")
+def env(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    folder = tmp_path_factory.mktemp("gdpr")
+    generate(
+        GenerateOptions(
+            out_dir=folder / "data",
+            tenants=4,
+            days=3,
+            executions=3_000,
+            seed=5,
+            end_date=date(2026, 11, 20),
+            faults=True,
+        )
+    )
+    with throwaway_database(server_url) as url:
+        environment = {
+            **os.environ,
+            "ANALYTICS_DATABASE_URL": url,
+            "ANALYTICS_STATE_DIR": str(folder / "state"),
+        }
+        for step in (("load", str(folder / "data")), ("build", "--full-refresh")):
+            done = cli(environment, *step)
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+        yield environment
+
+
+def figures(url: str) -> dict[str, list[tuple]]:
+    with psycopg.connect(url) as conn:
+        return {
+            relation: conn.execute(
+                f"select tenant_id, {measures} from {relation}"
+                " where tenant_id is not null and tenant_id <> %s group by 1 order by 1",
+                (FORGOTTEN,),
+            ).fetchall()
+            for relation, measures in PER_TENANT_FIGURES.items()
+        }
+
+
+def places_holding_the_tenant(url: str) -> list[str]:
+    found = []
+    with psycopg.connect(url) as conn:
+        for schema, table, column in conn.execute(TEXT_COLUMNS).fetchall():
+            relation = sql.Identifier(schema, table)
+            value = sql.Identifier(column)
+            holds = conn.execute(
+                sql.SQL("select exists (select from {} where position(%s in {}::text) > 0)").format(
+                    relation, value
+                )
+                if column != "raw_bytes"
+                else sql.SQL(
+                    "select exists (select from {}"
+                    " where position(convert_to(%s, 'UTF8') in {}) > 0)"
+                ).format(relation, value),
+                (FORGOTTEN,),
+            ).fetchone()
+            if holds == (True,):
+                found.append(f"{schema}.{table}.{column}")
+    return found
+
+
+def test_forget_tenant_leaves_no_trace_and_moves_no_other_figure(env):
+    url = env["ANALYTICS_DATABASE_URL"]
+    before = figures(url)
+    assert places_holding_the_tenant(url), "the scan must find the tenant before the deletion"
+
+    forgot = cli(env, "forget-tenant", FORGOTTEN)
+    assert forgot.returncode == 0, forgot.stderr
+    assert "rows removed in one transaction" in forgot.stdout
+    assert places_holding_the_tenant(url) == []
+    assert figures(url) == before
+
+    with psycopg.connect(url) as conn:
+        audit = conn.execute(
+            "select tenant_key_hash, rows_removed from audit.tenant_deletions"
+        ).fetchall()
+    assert len(audit) == 1
+    key_hash, removed = audit[0]
+    assert FORGOTTEN not in key_hash and len(key_hash) == 64
+    assert removed["analytics.task_executions"] > 0
+    assert removed["raw.task_executions"] > 0
+
+    rebuilt = cli(env, "build")
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    assert places_holding_the_tenant(url) == []
+    assert figures(url) == before
+
+
+def test_forgetting_an_unknown_tenant_removes_nothing(env):
+    url = env["ANALYTICS_DATABASE_URL"]
+    before = figures(url)
+    result = cli(env, "forget-tenant", "tenant_9999")
+    assert result.returncode == 0, result.stderr
+    assert "forgot the tenant: 0 rows removed" in result.stdout
+    assert figures(url) == before
+
+
+def test_state_dir_key_is_what_hashes_the_tenant(env, tmp_path: Path):
+    from loader.config import load_settings  # noqa: PLC0415
+    from loader.gdpr import tenant_key_hash  # noqa: PLC0415
+
+    settings = load_settings()
+    settings = type(settings)(
+        **{**settings.__dict__, "state_dir": Path(env["ANALYTICS_STATE_DIR"])}
+    )
+    assert tenant_key_hash(settings, FORGOTTEN) != tenant_key_hash(settings, "tenant_0001")
