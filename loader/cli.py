@@ -113,6 +113,18 @@ def _parser() -> argparse.ArgumentParser:
     throwaway.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
     throwaway.set_defaults(handler=_throwaway)
 
+    _add_warehouse_commands(commands)
+
+    demo = commands.add_parser("demo", help="start, generate, load, build and summarise")
+    demo.add_argument("--tenants", type=_positive, default=20)
+    demo.add_argument("--days", type=_positive, default=30)
+    demo.add_argument("--executions", type=_positive, default=300_000)
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _add_warehouse_commands(commands: argparse._SubParsersAction) -> None:
+    """roi, check, forget-tenant: questions to and duties of the built warehouse."""
     roi = commands.add_parser("roi", help="the ROI calculator for one tenant and period")
     roi.add_argument("--tenant", required=True)
     roi.add_argument("--days", type=_positive, default=30)
@@ -125,18 +137,19 @@ def _parser() -> argparse.ArgumentParser:
     roi.add_argument("--json", action="store_true", help="one JSON object instead of text")
     roi.set_defaults(handler=_roi)
 
+    check = commands.add_parser(
+        "check", help="data-quality gates, expectations and monitoring; exit 1 on an alert"
+    )
+    check.add_argument(
+        "--data-docs", type=Path, default=None, metavar="DIR", help="write HTML Data Docs there"
+    )
+    check.set_defaults(handler=_check)
+
     forget = commands.add_parser(
         "forget-tenant", help="delete every row of one tenant from every table (GDPR)"
     )
     forget.add_argument("tenant")
     forget.set_defaults(handler=_forget_tenant)
-
-    demo = commands.add_parser("demo", help="start, generate, load, build and summarise")
-    demo.add_argument("--tenants", type=_positive, default=20)
-    demo.add_argument("--days", type=_positive, default=30)
-    demo.add_argument("--executions", type=_positive, default=300_000)
-    demo.set_defaults(handler=_demo)
-    return parser
 
 
 def _positive(text: str) -> int:
@@ -241,6 +254,12 @@ def _roi(args: argparse.Namespace, settings: Settings) -> int:
     from loader.roi import print_roi  # noqa: PLC0415
 
     return print_roi(settings, args.tenant, args.days, args.as_of, args.json)
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.check import print_check  # noqa: PLC0415
+
+    return print_check(settings, args.data_docs)
 
 
 def _forget_tenant(args: argparse.Namespace, settings: Settings) -> int:

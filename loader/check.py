@@ -1,0 +1,283 @@
+"""`routing-analytics check`: data-quality gates, the consumer contract and monitoring.
+
+1. dbt tests tagged data_quality (design document 5.2 and the issue's gates), with their
+   severities: an error-severity gate that fails is an alert.
+2. The Great Expectations suite over the landed raw data and the published marts.
+3. Monitoring (design document 9): data freshness, data lag, missing cost data, storage,
+   dashboard query latency (the analyses/ queries, timed), tenant isolation.
+Every result is stored in analytics.data_quality (one row per check per run) and printed;
+the exit code is 1 when an alert fires, so cron or an orchestrator can page someone.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+
+from loader import db
+from loader.config import Settings
+from loader.dbt import run_dbt
+from loader.errors import LoaderError, UserError
+
+MAX_DATA_LAG_MINUTES = Decimal(5)
+MAX_MISSING_COST_PERCENT = Decimal(5)
+MAX_QUERY_LATENCY_MS = Decimal(2000)
+
+DATA_QUALITY_DDL = """
+create table if not exists analytics.data_quality (
+    run_id uuid not null,
+    checked_at timestamptz not null,
+    check_name text not null,
+    check_kind text not null,
+    rows_failing bigint,
+    measured_value numeric,
+    threshold text,
+    status text not null,
+    detail text,
+    primary key (run_id, check_name)
+)
+"""
+
+FRESHNESS = """
+select extract(epoch from now() - max(newest)) / 60
+from (
+    select max(_loaded_at) as newest from raw.task_executions
+    union all select max(_loaded_at) from raw.routing_decisions
+    union all select max(_loaded_at) from raw.usage_events
+) as streams
+"""
+
+DATA_LAG = """
+select greatest(
+    extract(epoch from (select max(_loaded_at) from raw.task_executions)
+        - (select max(_inputs_loaded_at) from analytics.task_executions)) / 60,
+    0
+)
+"""
+
+MISSING_COST = """
+select 100.0 * count(*) filter (where not is_priced) / nullif(count(*), 0)
+from analytics.task_executions
+"""
+
+STORAGE = """
+select namespace.nspname, sum(pg_total_relation_size(class.oid))
+from pg_catalog.pg_class as class
+inner join pg_catalog.pg_namespace as namespace on namespace.oid = class.relnamespace
+where class.relkind in ('r', 'm', 'p')
+  and namespace.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
+group by 1 order by 1
+"""
+
+ISOLATION_GAPS = """
+select class.relname
+from pg_catalog.pg_class as class
+inner join pg_catalog.pg_attribute as attribute
+    on attribute.attrelid = class.oid and attribute.attname = 'tenant_id'
+    and not attribute.attisdropped
+where class.relnamespace = 'analytics'::regnamespace
+  and class.relkind in ('r', 'p', 'v', 'm', 'f')
+  and not (
+    (class.relkind in ('r', 'p') and class.relrowsecurity and class.relforcerowsecurity)
+    or (class.relkind = 'v' and ('security_invoker=true' = any(class.reloptions)
+        or 'security_barrier=true' = any(class.reloptions)))
+  )
+order by 1
+"""
+
+BUSIEST_TENANT = """
+select tenant_id from analytics.task_executions group by 1 order by count(*) desc limit 1
+"""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    kind: str
+    status: str  # pass | warn | fail | info
+    rows_failing: int | None = None
+    measured: Decimal | None = None
+    threshold: str | None = None
+    detail: str | None = None
+
+
+def run_checks(settings: Settings, data_docs: Path | None = None) -> list[CheckResult]:
+    target = settings.state_dir / "dbt" / "check-target"
+    results = dbt_gates(settings, target)
+    results += expectation_results(settings, data_docs)
+    results += monitoring(settings, target)
+    record(settings, results)
+    return results
+
+
+def dbt_gates(settings: Settings, target: Path) -> list[CheckResult]:
+    run_dbt(
+        settings,
+        ["test", "--select", "tag:data_quality", "--target-path", str(target), "--quiet"],
+    )
+    run_results = target / "run_results.json"
+    if not run_results.exists():
+        raise UserError("dbt did not run the data-quality tests; run `routing-analytics build`")
+    manifest = json.loads((target / "manifest.json").read_text())["nodes"]
+    results = []
+    for result in json.loads(run_results.read_text())["results"]:
+        if not result["unique_id"].startswith("test."):
+            continue  # the on-run hooks
+        node = manifest.get(result["unique_id"], {})
+        status = {"pass": "pass", "warn": "warn", "fail": "fail"}.get(result["status"], "fail")
+        results.append(
+            CheckResult(
+                name=node.get("name", result["unique_id"]),
+                kind="dbt_test",
+                status=status,
+                rows_failing=result.get("failures"),
+                threshold=str(node.get("config", {}).get("meta", {}).get("threshold", "0")),
+                detail=None if status != "fail" else (result.get("message") or "")[:500],
+            )
+        )
+    return results
+
+
+def expectation_results(settings: Settings, data_docs: Path | None) -> list[CheckResult]:
+    from loader.expectations import validate  # noqa: PLC0415  (2 s import)
+
+    failed = [r for r in validate(settings.database_url, data_docs) if not r.success]
+    details = "; ".join(
+        f"{r.relation}: {r.expectation}({r.column or ''}) {r.unexpected} unexpected" for r in failed
+    )
+    return [
+        CheckResult(
+            name="great_expectations_contract",
+            kind="expectations",
+            status="fail" if failed else "pass",
+            rows_failing=sum(r.unexpected for r in failed),
+            threshold="every expectation met",
+            detail=details or None,
+        )
+    ]
+
+
+def monitoring(settings: Settings, target: Path) -> list[CheckResult]:
+    with db.connect(settings, autocommit=True) as conn:
+        freshness = _scalar(conn, FRESHNESS)
+        lag = _scalar(conn, DATA_LAG)
+        missing = _scalar(conn, MISSING_COST)
+        storage = dict(conn.execute(STORAGE).fetchall())
+        gaps = [name for (name,) in conn.execute(ISOLATION_GAPS).fetchall()]
+        latency_ms, slowest = dashboard_latency(settings, conn, target)
+    return [
+        CheckResult("data_freshness_minutes", "monitor", "info", measured=freshness),
+        _threshold("data_lag_minutes", lag, MAX_DATA_LAG_MINUTES),
+        _threshold("missing_cost_data_percent", missing, MAX_MISSING_COST_PERCENT),
+        CheckResult(
+            "storage_bytes",
+            "monitor",
+            "info",
+            measured=Decimal(sum(storage.values())),
+            detail=json.dumps({schema: int(size) for schema, size in storage.items()}),
+        ),
+        _threshold("dashboard_query_latency_ms", latency_ms, MAX_QUERY_LATENCY_MS, slowest),
+        CheckResult(
+            "tenant_isolation_violations",
+            "monitor",
+            "fail" if gaps else "pass",
+            rows_failing=len(gaps),
+            threshold="0",
+            detail=", ".join(gaps) or None,
+        ),
+    ]
+
+
+def dashboard_latency(
+    settings: Settings, conn: psycopg.Connection, target: Path
+) -> tuple[Decimal | None, str | None]:
+    """The slowest of the analyses/ dashboard queries, run for the busiest tenant."""
+    run_dbt(
+        settings,
+        ["compile", "--select", "resource_type:analysis", "--target-path", str(target), "--quiet"],
+    )
+    compiled = sorted((target / "compiled").rglob("analyses/*.sql"))
+    tenant = conn.execute(BUSIEST_TENANT).fetchone()
+    if not compiled or tenant is None:
+        return None, None
+    timings = {}
+    with conn.transaction():
+        conn.execute("select set_config('app.tenant_id', %s, true)", tenant)
+        for query in compiled:
+            started = time.perf_counter()
+            conn.execute(query.read_text()).fetchall()
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            timings[query.stem] = Decimal(f"{elapsed_ms:.1f}")
+    slowest = max(timings, key=lambda name: timings[name])
+    return timings[slowest], slowest
+
+
+def record(settings: Settings, results: list[CheckResult]) -> None:
+    run_id = uuid.uuid4()
+    with db.connect(settings) as conn, conn.transaction():
+        conn.execute(DATA_QUALITY_DDL)
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "insert into analytics.data_quality (run_id, checked_at, check_name, check_kind,"
+                " rows_failing, measured_value, threshold, status, detail)"
+                " values (%s, now(), %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        run_id,
+                        r.name,
+                        r.kind,
+                        r.rows_failing,
+                        r.measured,
+                        r.threshold,
+                        r.status,
+                        r.detail,
+                    )
+                    for r in results
+                ],
+            )
+
+
+def _threshold(
+    name: str, measured: Decimal | None, limit: Decimal, detail: str | None = None
+) -> CheckResult:
+    status = "info" if measured is None else ("fail" if measured > limit else "pass")
+    return CheckResult(
+        name, "monitor", status, measured=measured, threshold=f"<= {limit}", detail=detail
+    )
+
+
+def _scalar(conn: psycopg.Connection, query: str) -> Decimal | None:
+    row = conn.execute(query).fetchone()
+    value = None if row is None else row[0]
+    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+
+def print_check(settings: Settings, data_docs: Path | None) -> int:
+    results = run_checks(settings, data_docs)
+    width = max(len(r.name) for r in results)
+    for r in results:
+        figure = r.rows_failing if r.measured is None else r.measured
+        shown = "-" if figure is None else str(figure)
+        print(f"  {r.status.upper():<5} {r.name:<{width}}  {shown:>12}  {r.threshold or ''}")
+    if data_docs is not None:
+        print(f"Data Docs: {data_docs / 'index.html'}")
+    alerts = [r for r in results if r.status == "fail"]
+    if alerts:
+        raise CheckAlert(
+            "ALERT: "
+            + "; ".join(f"{r.name} ({r.detail or r.measured or r.rows_failing})" for r in alerts)
+        )
+    print("all gates passed; no alert")
+    return 0
+
+
+class CheckAlert(LoaderError):
+    """A gate failed or a monitoring threshold was crossed: page someone."""
+
+    exit_code = 1

@@ -1,0 +1,61 @@
+"""`routing-analytics check`: gates, expectations and monitoring, stored per run; an alert
+exits 1 with a clear message (what cron or an orchestrator pages on)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from conftest import cli, rows
+
+pytestmark = pytest.mark.integration
+
+EXPECTED_CHECKS = {
+    "assert_missing_cost_data_under_threshold",
+    "assert_rejected_and_duplicate_rates_under_thresholds",
+    "dq_cost_actual_above_baseline",
+    "dq_missing_duration_or_tokens",
+    "dq_high_cost_tasks",
+    "dq_future_timestamps",
+    "great_expectations_contract",
+    "data_freshness_minutes",
+    "data_lag_minutes",
+    "missing_cost_data_percent",
+    "storage_bytes",
+    "dashboard_query_latency_ms",
+    "tenant_isolation_violations",
+}
+
+
+def test_check_passes_and_records_one_row_per_check(warehouse, tmp_path):
+    result = cli(warehouse.env, "check", "--data-docs", str(tmp_path / "docs"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "all gates passed; no alert" in result.stdout
+    assert (tmp_path / "docs" / "index.html").exists()
+    runs = rows(
+        warehouse.url,
+        "select run_id, array_agg(check_name order by check_name), array_agg(status)"
+        " from analytics.data_quality group by run_id",
+    )
+    assert len(runs) >= 1
+    _, names, statuses = runs[-1]
+    assert set(names) == EXPECTED_CHECKS
+    assert "fail" not in statuses
+    latency = rows(
+        warehouse.url,
+        "select measured_value from analytics.data_quality"
+        " where check_name = 'dashboard_query_latency_ms'",
+    )
+    assert all(value is not None and value >= 0 for (value,) in latency)
+
+
+def test_an_unprotected_tenant_table_is_an_alert(warehouse):
+    with psycopg.connect(warehouse.url, autocommit=True) as conn:
+        conn.execute("create table analytics.leaky_mart (tenant_id text)")
+    try:
+        result = cli(warehouse.env, "check")
+    finally:
+        with psycopg.connect(warehouse.url, autocommit=True) as conn:
+            conn.execute("drop table analytics.leaky_mart")
+    assert result.returncode == 1
+    assert "ALERT: tenant_isolation_violations (leaky_mart)" in result.stderr
+    assert "Traceback" not in result.stderr
