@@ -109,9 +109,12 @@ class CheckResult:
 
 def run_checks(settings: Settings, data_docs: Path | None = None) -> list[CheckResult]:
     target = settings.state_dir / "dbt" / "check-target"
+    # First: any dbt invocation (the gates below too) re-applies isolation on its way out.
+    with db.connect(settings) as conn:
+        gaps = [name for (name,) in conn.execute(ISOLATION_GAPS).fetchall()]
     results = dbt_gates(settings, target)
     results += expectation_results(settings, data_docs)
-    results += monitoring(settings, target)
+    results += monitoring(settings, target, gaps)
     record(settings, results)
     return results
 
@@ -163,13 +166,12 @@ def expectation_results(settings: Settings, data_docs: Path | None) -> list[Chec
     ]
 
 
-def monitoring(settings: Settings, target: Path) -> list[CheckResult]:
+def monitoring(settings: Settings, target: Path, gaps: list[str]) -> list[CheckResult]:
     with db.connect(settings, autocommit=True) as conn:
         freshness = _scalar(conn, FRESHNESS)
         lag = _scalar(conn, DATA_LAG)
         missing = _scalar(conn, MISSING_COST)
         storage = dict(conn.execute(STORAGE).fetchall())
-        gaps = [name for (name,) in conn.execute(ISOLATION_GAPS).fetchall()]
         latency_ms, slowest = dashboard_latency(settings, conn, target)
     return [
         CheckResult("data_freshness_minutes", "monitor", "info", measured=freshness),

@@ -6,8 +6,8 @@
       reads for one tenant; var('analyst_role') reads every tenant. Neither reader can write.
     - every table with a tenant_id: row-level security enabled AND forced, readers see rows
       where tenant_id = current_setting('app.tenant_id', true) (and, in
-      var('global_row_relations'), the rows with a null tenant_id, the global rows, only with
-      a tenant set); no setting, an empty one or an unknown tenant
+      var('global_row_relations'), the rows with a null tenant_id, the global rows, only for
+      a known tenant: one with rows in var('tenant_registry_relation')); no setting, an empty one or an unknown tenant
       means no rows.
     - views with a tenant_id run as their caller (security_invoker), so the RLS of their
       tables applies; a view that must run as its owner (over a materialized view, which
@@ -154,7 +154,14 @@
                     relation.schema_name, relation.relation_name);
                 tenant_filter := 'nullif(current_setting(''app.tenant_id'', true), '''') is not null'
                     || ' and (tenant_id = current_setting(''app.tenant_id'', true)'
-                    || case when relation.has_global_rows then ' or tenant_id is null' else '' end
+                    || case
+                        when relation.has_global_rows then format(
+                            ' or (tenant_id is null and exists (select from %I.%I as known'
+                            ' where known.tenant_id = current_setting(''app.tenant_id'', true)))',
+                            {{ dbt.string_literal(schema) }},
+                            {{ dbt.string_literal(var('tenant_registry_relation')) }})
+                        else ''
+                    end
                     || ')';
                 execute format('drop policy if exists tenant_reader on %I.%I',
                     relation.schema_name, relation.relation_name);
