@@ -145,6 +145,13 @@ def _add_warehouse_commands(commands: argparse._SubParsersAction) -> None:
     )
     check.set_defaults(handler=_check)
 
+    run = commands.add_parser(
+        "run", help="the scheduled job: load the inbox, build, check, refresh (one at a time)"
+    )
+    run.add_argument("inbox", type=Path, help="folder of new files to load")
+    run.add_argument("--wait", action="store_true", help="wait for a run in progress")
+    run.set_defaults(handler=_run)
+
     forget = commands.add_parser(
         "forget-tenant", help="delete every row of one tenant from every table (GDPR)"
     )
@@ -260,6 +267,12 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     from loader.check import print_check  # noqa: PLC0415
 
     return print_check(settings, args.data_docs)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.scheduled import scheduled_run  # noqa: PLC0415
+
+    return scheduled_run(settings, args.inbox, wait=args.wait)
 
 
 def _forget_tenant(args: argparse.Namespace, settings: Settings) -> int:

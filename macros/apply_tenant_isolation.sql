@@ -62,6 +62,14 @@
 
         execute format('grant usage, create on schema %I to %I',
             {{ dbt.string_literal(schema) }}, {{ dbt.string_literal(owner) }});
+        if exists (
+            select from pg_catalog.pg_namespace
+            where nspname = {{ dbt.string_literal(var('private_published_schema')) }}
+        ) then
+            execute format('grant usage, create on schema %I to %I',
+                {{ dbt.string_literal(var('private_published_schema')) }},
+                {{ dbt.string_literal(owner) }});
+        end if;
         execute format('grant usage on schema %I to %I, %I',
             {{ dbt.string_literal(schema) }},
             {{ dbt.string_literal(reader) }}, {{ dbt.string_literal(analyst) }});

@@ -1,0 +1,64 @@
+"""`routing-analytics run`: load, build, check and refresh in order, never two at a time."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import psycopg
+import pytest
+from conftest import cli, rows
+
+from loader.generate import GenerateOptions, generate
+from loader.throwaway import throwaway_database
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def run_env(server_url, tmp_path):
+    with throwaway_database(server_url) as url:
+        yield {
+            **os.environ,
+            "ANALYTICS_DATABASE_URL": url,
+            "ANALYTICS_STATE_DIR": str(tmp_path / "state"),
+        }
+
+
+def test_a_run_loads_builds_checks_and_refreshes(run_env, tmp_path):
+    inbox = tmp_path / "inbox"
+    generate(
+        GenerateOptions(
+            out_dir=inbox, tenants=3, days=2, executions=1_500, seed=3, end_date=date(2026, 11, 20)
+        )
+    )
+    result = cli(run_env, "run", str(inbox))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    steps = [line for line in result.stdout.splitlines() if line.startswith("run: ")]
+    assert [step.split()[1] for step in steps[:4]] == ["load", "dbt", "check", "refresh"]
+    assert "refreshed analytics_private.daily_tenant_metrics" in result.stdout
+    url = run_env["ANALYTICS_DATABASE_URL"]
+    assert rows(url, "select count(*) > 0 from analytics.daily_tenant_metrics") == [(True,)]
+    assert rows(url, "select count(distinct run_id) from analytics.data_quality") == [(1,)]
+
+    again = cli(run_env, "run", str(inbox))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("status=skipped") == 5
+
+
+def test_a_second_run_does_not_overlap(run_env, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "task_executions.jsonl").write_text("")
+    with psycopg.connect(run_env["ANALYTICS_DATABASE_URL"], autocommit=True) as first_run:
+        first_run.execute("select pg_advisory_lock(hashtext('routing_analytics.run'))")
+        second = cli(run_env, "run", str(inbox))
+    assert second.returncode == 75
+    assert "another `routing-analytics run` is in progress" in second.stderr
+    assert "run: load" not in second.stdout
+
+
+def test_a_missing_inbox_is_a_usage_error(run_env, tmp_path):
+    result = cli(run_env, "run", str(tmp_path / "nowhere"))
+    assert result.returncode == 2
+    assert "is not a folder" in result.stderr
