@@ -5,8 +5,10 @@
 2. The Great Expectations suite over the landed raw data and the published marts.
 3. Monitoring (design document 9): data freshness, data lag, missing cost data, storage,
    dashboard query latency (the analyses/ queries, timed), tenant isolation.
-Every result is stored in analytics.data_quality (one row per check per run) and printed;
-the exit code is 1 when an alert fires, so cron or an orchestrator can page someone.
+Every result is stored in monitoring.data_quality (one row per check per run; a schema of
+its own, so that the history survives `routing-analytics run` swapping the marts in) and
+printed; the exit code is 1 when an alert fires, so cron or an orchestrator can page someone.
+`schema` is the schema of the marts checked: analytics, or analytics_next before a swap.
 """
 
 from __future__ import annotations
@@ -25,12 +27,15 @@ from loader.config import Settings
 from loader.dbt import run_dbt
 from loader.errors import LoaderError, UserError
 
+PUBLISHED_SCHEMA = "analytics"
 MAX_DATA_LAG_MINUTES = Decimal(5)
 MAX_MISSING_COST_PERCENT = Decimal(5)
 MAX_QUERY_LATENCY_MS = Decimal(2000)
 
 DATA_QUALITY_DDL = """
-create table if not exists analytics.data_quality (
+create schema if not exists monitoring;
+revoke all on schema monitoring from public;
+create table if not exists monitoring.data_quality (
     run_id uuid not null,
     checked_at timestamptz not null,
     check_name text not null,
@@ -41,7 +46,13 @@ create table if not exists analytics.data_quality (
     status text not null,
     detail text,
     primary key (run_id, check_name)
-)
+);
+do $grant$ begin
+    if exists (select from pg_catalog.pg_roles where rolname = 'analytics_analyst') then
+        grant usage on schema monitoring to analytics_analyst;
+        grant select on monitoring.data_quality to analytics_analyst;
+    end if;
+end $grant$
 """
 
 FRESHNESS = """
@@ -56,14 +67,14 @@ from (
 DATA_LAG = """
 select greatest(
     extract(epoch from (select max(_loaded_at) from raw.task_executions)
-        - (select max(_inputs_loaded_at) from analytics.task_executions)) / 60,
+        - (select max(_inputs_loaded_at) from {schema}.task_executions)) / 60,
     0
 )
 """
 
 MISSING_COST = """
 select 100.0 * count(*) filter (where not is_priced) / nullif(count(*), 0)
-from analytics.task_executions
+from {schema}.task_executions
 """
 
 STORAGE = """
@@ -81,7 +92,7 @@ from pg_catalog.pg_class as class
 inner join pg_catalog.pg_attribute as attribute
     on attribute.attrelid = class.oid and attribute.attname = 'tenant_id'
     and not attribute.attisdropped
-where class.relnamespace = 'analytics'::regnamespace
+where class.relnamespace = %s::regnamespace
   and class.relkind in ('r', 'p', 'v', 'm', 'f')
   and not (
     (class.relkind in ('r', 'p') and class.relrowsecurity and class.relforcerowsecurity)
@@ -92,7 +103,7 @@ order by 1
 """
 
 BUSIEST_TENANT = """
-select tenant_id from analytics.task_executions group by 1 order by count(*) desc limit 1
+select tenant_id from {schema}.task_executions group by 1 order by count(*) desc limit 1
 """
 
 
@@ -107,22 +118,34 @@ class CheckResult:
     detail: str | None = None
 
 
-def run_checks(settings: Settings, data_docs: Path | None = None) -> list[CheckResult]:
+def run_checks(
+    settings: Settings, data_docs: Path | None = None, suffix: str = ""
+) -> list[CheckResult]:
     target = settings.state_dir / "dbt" / "check-target"
+    schema = PUBLISHED_SCHEMA + suffix
     # First: any dbt invocation (the gates below too) re-applies isolation on its way out.
     with db.connect(settings) as conn:
-        gaps = [name for (name,) in conn.execute(ISOLATION_GAPS).fetchall()]
-    results = dbt_gates(settings, target)
-    results += expectation_results(settings, data_docs)
-    results += monitoring(settings, target, gaps)
+        gaps = [name for (name,) in conn.execute(ISOLATION_GAPS, (schema,)).fetchall()]
+    dbt_vars = ["--vars", json.dumps({"publish_suffix": suffix})]
+    results = dbt_gates(settings, target, dbt_vars)
+    results += expectation_results(settings, data_docs, schema)
+    results += monitoring(settings, target, gaps, schema, dbt_vars)
     record(settings, results)
     return results
 
 
-def dbt_gates(settings: Settings, target: Path) -> list[CheckResult]:
+def dbt_gates(settings: Settings, target: Path, dbt_vars: list[str]) -> list[CheckResult]:
     run_dbt(
         settings,
-        ["test", "--select", "tag:data_quality", "--target-path", str(target), "--quiet"],
+        [
+            "test",
+            "--select",
+            "tag:data_quality",
+            "--target-path",
+            str(target),
+            "--quiet",
+            *dbt_vars,
+        ],
     )
     run_results = target / "run_results.json"
     if not run_results.exists():
@@ -147,10 +170,12 @@ def dbt_gates(settings: Settings, target: Path) -> list[CheckResult]:
     return results
 
 
-def expectation_results(settings: Settings, data_docs: Path | None) -> list[CheckResult]:
+def expectation_results(
+    settings: Settings, data_docs: Path | None, schema: str
+) -> list[CheckResult]:
     from loader.expectations import validate  # noqa: PLC0415  (2 s import)
 
-    failed = [r for r in validate(settings.database_url, data_docs) if not r.success]
+    failed = [r for r in validate(settings.database_url, schema, data_docs) if not r.success]
     details = "; ".join(
         f"{r.relation}: {r.expectation}({r.column or ''}) {r.unexpected} unexpected" for r in failed
     )
@@ -166,13 +191,15 @@ def expectation_results(settings: Settings, data_docs: Path | None) -> list[Chec
     ]
 
 
-def monitoring(settings: Settings, target: Path, gaps: list[str]) -> list[CheckResult]:
+def monitoring(
+    settings: Settings, target: Path, gaps: list[str], schema: str, dbt_vars: list[str]
+) -> list[CheckResult]:
     with db.connect(settings, autocommit=True) as conn:
         freshness = _scalar(conn, FRESHNESS)
-        lag = _scalar(conn, DATA_LAG)
-        missing = _scalar(conn, MISSING_COST)
+        lag = _scalar(conn, DATA_LAG.format(schema=schema))
+        missing = _scalar(conn, MISSING_COST.format(schema=schema))
         storage = dict(conn.execute(STORAGE).fetchall())
-        latency_ms, slowest = dashboard_latency(settings, conn, target)
+        latency_ms, slowest = dashboard_latency(settings, conn, target, schema, dbt_vars)
     return [
         CheckResult("data_freshness_minutes", "monitor", "info", measured=freshness),
         _threshold("data_lag_minutes", lag, MAX_DATA_LAG_MINUTES),
@@ -197,15 +224,23 @@ def monitoring(settings: Settings, target: Path, gaps: list[str]) -> list[CheckR
 
 
 def dashboard_latency(
-    settings: Settings, conn: psycopg.Connection, target: Path
+    settings: Settings, conn: psycopg.Connection, target: Path, schema: str, dbt_vars: list[str]
 ) -> tuple[Decimal | None, str | None]:
     """The slowest of the analyses/ dashboard queries, run for the busiest tenant."""
     run_dbt(
         settings,
-        ["compile", "--select", "resource_type:analysis", "--target-path", str(target), "--quiet"],
+        [
+            "compile",
+            "--select",
+            "resource_type:analysis",
+            "--target-path",
+            str(target),
+            "--quiet",
+            *dbt_vars,
+        ],
     )
     compiled = sorted((target / "compiled").rglob("analyses/*.sql"))
-    tenant = conn.execute(BUSIEST_TENANT).fetchone()
+    tenant = conn.execute(BUSIEST_TENANT.format(schema=schema)).fetchone()
     if not compiled or tenant is None:
         return None, None
     timings = {}
@@ -226,7 +261,7 @@ def record(settings: Settings, results: list[CheckResult]) -> None:
         conn.execute(DATA_QUALITY_DDL)
         with conn.cursor() as cursor:
             cursor.executemany(
-                "insert into analytics.data_quality (run_id, checked_at, check_name, check_kind,"
+                "insert into monitoring.data_quality (run_id, checked_at, check_name, check_kind,"
                 " rows_failing, measured_value, threshold, status, detail)"
                 " values (%s, now(), %s, %s, %s, %s, %s, %s, %s)",
                 [
@@ -260,8 +295,8 @@ def _scalar(conn: psycopg.Connection, query: str) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(Decimal("0.01"))
 
 
-def print_check(settings: Settings, data_docs: Path | None) -> int:
-    results = run_checks(settings, data_docs)
+def print_check(settings: Settings, data_docs: Path | None, suffix: str = "") -> int:
+    results = run_checks(settings, data_docs, suffix)
     width = max(len(r.name) for r in results)
     for r in results:
         figure = r.rows_failing if r.measured is None else r.measured

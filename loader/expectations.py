@@ -34,8 +34,8 @@ class ExpectationResult:
     unexpected: int
 
 
-def suites() -> dict[tuple[str, str], list[gxe.Expectation]]:
-    """(schema, table) -> expectations."""
+def suites(schema: str) -> dict[tuple[str, str], list[gxe.Expectation]]:
+    """(schema, table) -> expectations; `schema` is where the marts are."""
     contract: dict[tuple[str, str], list[gxe.Expectation]] = {
         ("raw", stream): [
             gxe.ExpectColumnValuesToNotBeNull(column="record"),
@@ -44,7 +44,7 @@ def suites() -> dict[tuple[str, str], list[gxe.Expectation]]:
         ]
         for stream in RAW_STREAMS
     }
-    contract[("analytics", "task_executions")] = [
+    contract[(schema, "task_executions")] = [
         gxe.ExpectColumnValuesToBeUnique(column="id"),
         gxe.ExpectColumnValuesToNotBeNull(column="tenant_id"),
         gxe.ExpectColumnValuesToNotBeNull(column="timestamp_start"),
@@ -56,7 +56,7 @@ def suites() -> dict[tuple[str, str], list[gxe.Expectation]]:
         gxe.ExpectColumnValuesToBeBetween(column="cost_baseline", min_value=0),
         gxe.ExpectColumnValuesToBeBetween(column="duration_ms", min_value=0),
     ]
-    contract[("analytics", "customer_roi_snapshots")] = [
+    contract[(schema, "customer_roi_snapshots")] = [
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["tenant_id", "snapshot_date"]),
         gxe.ExpectColumnValuesToBeBetween(
             column="savings_percentage_30d", min_value=0, max_value=100
@@ -66,12 +66,12 @@ def suites() -> dict[tuple[str, str], list[gxe.Expectation]]:
             column="cost_trend", value_set=["increasing", "decreasing", "stable"]
         ),
     ]
-    contract[("analytics", "usage_analytics")] = [
+    contract[(schema, "usage_analytics")] = [
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["tenant_id", "date"]),
         gxe.ExpectColumnValuesToBeBetween(column="total_savings", min_value=0),
         gxe.ExpectColumnValuesToBeBetween(column="new_users", min_value=0),
     ]
-    contract[("analytics", "provider_performance")] = [
+    contract[(schema, "provider_performance")] = [
         gxe.ExpectColumnValuesToBeBetween(column="success_rate", min_value=0, max_value=100),
         gxe.ExpectColumnValuesToBeInSet(
             column="aggregation_level", value_set=["hourly", "daily", "weekly", "monthly"]
@@ -85,16 +85,18 @@ def sqlalchemy_url(database_url: str) -> str:
     return urlunsplit(parts._replace(scheme="postgresql+psycopg"))
 
 
-def validate(database_url: str, data_docs_dir: Path | None = None) -> list[ExpectationResult]:
+def validate(
+    database_url: str, schema: str, data_docs_dir: Path | None = None
+) -> list[ExpectationResult]:
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
     source = context.data_sources.add_postgres(
         "warehouse", connection_string=sqlalchemy_url(database_url)
     )
     definitions = []
-    for (schema, table), expectations in suites().items():
-        name = f"{schema}.{table}"
-        asset = source.add_table_asset(name, table_name=table, schema_name=schema)
+    for (table_schema, table), expectations in suites(schema).items():
+        name = f"{table_schema}.{table}"
+        asset = source.add_table_asset(name, table_name=table, schema_name=table_schema)
         suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
         definitions.append(
             context.validation_definitions.add(

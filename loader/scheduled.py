@@ -1,10 +1,13 @@
 """`routing-analytics run INBOX`: the scheduled job (cron or an orchestrator calls this).
 
-In order: load what is new in the inbox folder, `dbt build`, the checks (gates, contract,
-monitoring), then refresh the materialized views concurrently. A session advisory lock on
-the database keeps two runs from overlapping: a second run exits with a clear message (exit
-75, try again later) or, with --wait, waits for the first. A step that fails stops the run:
-nothing after it happens.
+In order: load what is new in the inbox folder; copy the published marts into
+analytics_next (the incremental marts continue from there); `dbt build` with the published
+schemas suffixed `_next`; the checks (gates, contract, monitoring) against analytics_next;
+then, in one transaction, swap analytics_next (and analytics_private_next) in for the live
+schemas; refresh the materialized views concurrently. A failed build or gate drops the
+`_next` schemas and leaves the live marts exactly as they were: customers never see a
+half-built or unchecked set. A session advisory lock keeps two runs from overlapping: a
+second run exits with a clear message (exit 75, try again later) or, with --wait, waits.
 """
 
 from __future__ import annotations
@@ -21,6 +24,15 @@ from loader.config import Settings
 from loader.errors import TerminalError, TransientError, UserError
 
 RUN_LOCK_KEY = "routing_analytics.run"
+NEXT = "_next"
+PUBLISHED_SCHEMAS = ("analytics", "analytics_private")
+
+LIVE_TABLES = """
+select class.relname
+from pg_catalog.pg_class as class
+where class.relnamespace = 'analytics'::regnamespace and class.relkind in ('r', 'p')
+order by 1
+"""
 
 MATERIALIZED_VIEWS = """
 select namespace.nspname, class.relname
@@ -67,8 +79,52 @@ def refresh_materialized_views(settings: Settings) -> list[str]:
     return refreshed
 
 
+def drop_next(settings: Settings) -> None:
+    with db.connect(settings, autocommit=True) as conn:
+        for schema in PUBLISHED_SCHEMAS:
+            conn.execute(
+                sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema + NEXT))
+            )
+
+
+def prepare_next(settings: Settings) -> None:
+    """analytics_next starts as a copy of the live tables (indexes and constraints included):
+    the incremental marts continue from the published state, the others are rebuilt."""
+    drop_next(settings)
+    with db.connect(settings) as conn, conn.transaction():
+        conn.execute(sql.SQL("create schema {}").format(sql.Identifier("analytics" + NEXT)))
+        if conn.execute("select to_regnamespace('analytics') is not null").fetchone() != (True,):
+            return
+        for (table,) in conn.execute(LIVE_TABLES).fetchall():
+            live, copy = (
+                sql.Identifier("analytics", table),
+                sql.Identifier("analytics" + NEXT, table),
+            )
+            conn.execute(sql.SQL("create table {} (like {} including all)").format(copy, live))
+            conn.execute(sql.SQL("insert into {} select * from {}").format(copy, live))
+
+
+def swap_in_next(settings: Settings) -> None:
+    """One transaction: the checked schemas replace the live ones (dashboards that query by
+    name see the old set or the new one, never a mix)."""
+    with db.connect(settings) as conn, conn.transaction():
+        for schema in PUBLISHED_SCHEMAS:
+            live, old, new = (
+                sql.Identifier(schema),
+                sql.Identifier(schema + "_previous"),
+                sql.Identifier(schema + NEXT),
+            )
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(old))
+            if conn.execute("select to_regnamespace(%s) is not null", (schema,)).fetchone() == (
+                True,
+            ):
+                conn.execute(sql.SQL("alter schema {} rename to {}").format(live, old))
+            conn.execute(sql.SQL("alter schema {} rename to {}").format(new, live))
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(old))
+
+
 def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
-    from loader.check import print_check  # noqa: PLC0415
+    from loader.check import CheckAlert, print_check  # noqa: PLC0415
     from loader.commands import load_paths  # noqa: PLC0415
     from loader.dbt import ensure_database, run_dbt  # noqa: PLC0415
 
@@ -80,11 +136,35 @@ def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
         _step("load", inbox)
         if any(inbox.iterdir()) and load_paths(settings, [inbox], None, as_json=False) != 0:
             raise TerminalError("run stopped: some files failed to load; nothing was built")
-        _step("dbt build")
-        if run_dbt(settings, ["build", "--exclude-resource-type", "unit_test"]) != 0:
-            raise TerminalError("run stopped: dbt build failed; the checks and refresh did not run")
-        _step("check")
-        print_check(settings, None)
+        _step("dbt build", "(into analytics_next)")
+        prepare_next(settings)
+        try:
+            built = run_dbt(
+                settings,
+                [
+                    "build",
+                    "--exclude-resource-type",
+                    "unit_test",
+                    "--vars",
+                    '{"publish_suffix": "_next"}',
+                ],
+            )
+            if built != 0:
+                raise TerminalError(
+                    "run stopped: dbt build failed; the published marts are unchanged"
+                )
+            _step("check", "(analytics_next)")
+            try:
+                print_check(settings, None, NEXT)
+            except CheckAlert as alert:
+                raise CheckAlert(
+                    f"{alert}; run stopped, the published marts are unchanged"
+                ) from None
+        except BaseException:
+            drop_next(settings)
+            raise
+        _step("publish", "(swap analytics_next in)")
+        swap_in_next(settings)
         _step("refresh materialized views")
         for view in refresh_materialized_views(settings):
             print(f"  refreshed {view}")

@@ -28,12 +28,13 @@
 {%- endmacro -%}
 
 {%- macro postgres__apply_tenant_isolation() -%}
-    {%- set schema = var('published_schema') -%}
+    {%- set schema = published_schema_name() -%}
+    {%- set private_schema = published_schema_name(private=true) -%}
     {%- set owner = var('owner_role') -%}
     {%- set reader = var('reader_role') -%}
     {%- set analyst = var('analyst_role') -%}
     {%- set private_schemas = [
-        'raw', 'staging', 'int', 'snapshots', var('private_published_schema'),
+        'raw', 'staging', 'int', 'snapshots', private_schema,
         var('util_schema')
     ] -%}
     do $apply_tenant_isolation$
@@ -64,10 +65,10 @@
             {{ dbt.string_literal(schema) }}, {{ dbt.string_literal(owner) }});
         if exists (
             select from pg_catalog.pg_namespace
-            where nspname = {{ dbt.string_literal(var('private_published_schema')) }}
+            where nspname = {{ dbt.string_literal(private_schema) }}
         ) then
             execute format('grant usage, create on schema %I to %I',
-                {{ dbt.string_literal(var('private_published_schema')) }},
+                {{ dbt.string_literal(private_schema) }},
                 {{ dbt.string_literal(owner) }});
         end if;
         execute format('grant usage on schema %I to %I, %I',
@@ -93,7 +94,7 @@
             where
                 class.relnamespace = (
                     select oid from pg_catalog.pg_namespace
-                    where nspname = {{ dbt.string_literal(var('private_published_schema')) }}
+                    where nspname = {{ dbt.string_literal(private_schema) }}
                 )
                 and class.relkind in ('r', 'm', 'v')
         loop
@@ -101,7 +102,7 @@
                 case relation.relation_kind
                     when 'm' then 'materialized view' when 'v' then 'view' else 'table'
                 end,
-                {{ dbt.string_literal(var('private_published_schema')) }},
+                {{ dbt.string_literal(private_schema) }},
                 relation.relation_name, {{ dbt.string_literal(owner) }});
         end loop;
 

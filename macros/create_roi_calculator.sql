@@ -9,8 +9,10 @@
     totals come alongside. SECURITY INVOKER: row-level security applies to its caller.
 -#}
 {%- macro create_roi_calculator() -%}
-    {%- set schema = adapter.quote(this.schema) -%}
-    create or replace function {{ schema }}.calculate_roi(
+    {#- Created where the model is built; reads the published task_executions by its final
+        name, so it stays right when `routing-analytics run` renames the schema in. -#}
+    {%- set schema = adapter.quote(var('published_schema')) -%}
+    create or replace function {{ adapter.quote(this.schema) }}.calculate_roi(
         p_tenant_id text,
         p_period_days integer,
         p_as_of timestamptz default now()

@@ -34,7 +34,7 @@ def test_check_passes_and_records_one_row_per_check(warehouse, tmp_path):
     runs = rows(
         warehouse.url,
         "select run_id, array_agg(check_name order by check_name), array_agg(status)"
-        " from analytics.data_quality group by run_id",
+        " from monitoring.data_quality group by run_id",
     )
     assert len(runs) >= 1
     _, names, statuses = runs[-1]
@@ -42,7 +42,7 @@ def test_check_passes_and_records_one_row_per_check(warehouse, tmp_path):
     assert "fail" not in statuses
     latency = rows(
         warehouse.url,
-        "select measured_value from analytics.data_quality"
+        "select measured_value from monitoring.data_quality"
         " where check_name = 'dashboard_query_latency_ms'",
     )
     assert all(value is not None and value >= 0 for (value,) in latency)

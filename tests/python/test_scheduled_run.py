@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import uuid
 from datetime import date
 
 import psycopg
@@ -35,15 +37,36 @@ def test_a_run_loads_builds_checks_and_refreshes(run_env, tmp_path):
     result = cli(run_env, "run", str(inbox))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     steps = [line for line in result.stdout.splitlines() if line.startswith("run: ")]
-    assert [step.split()[1] for step in steps[:4]] == ["load", "dbt", "check", "refresh"]
+    assert [step.split()[1] for step in steps[:5]] == ["load", "dbt", "check", "publish", "refresh"]
     assert "refreshed analytics_private.daily_tenant_metrics" in result.stdout
     url = run_env["ANALYTICS_DATABASE_URL"]
     assert rows(url, "select count(*) > 0 from analytics.daily_tenant_metrics") == [(True,)]
-    assert rows(url, "select count(distinct run_id) from analytics.data_quality") == [(1,)]
+    assert rows(url, "select count(distinct run_id) from monitoring.data_quality") == [(1,)]
+
+    published = rows(url, "select count(*), sum(cost_actual) from analytics.task_executions")
 
     again = cli(run_env, "run", str(inbox))
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("status=skipped") == 5
+    assert (
+        rows(url, "select count(*), sum(cost_actual) from analytics.task_executions") == published
+    )
+
+    # A sender breaks the contract: 15 % of the new records are rejected, a gate fails.
+    template = json.loads((inbox / "task_executions.jsonl").read_text().splitlines()[0])
+    with (inbox / "task_executions_bad_batch.jsonl").open("w") as bad:
+        for number in range(300):
+            record = {**template, "id": str(uuid.UUID(int=number + 1)), "status": "exploded"}
+            bad.write(json.dumps(record) + "\n")
+    failed = cli(run_env, "run", str(inbox))
+    assert failed.returncode == 1, failed.stdout[-2000:] + failed.stderr
+    # The gate is a dbt test with severity error: the build inside the run fails on it.
+    assert "assert_rejected_and_duplicate_rates_under_thresholds" in failed.stdout
+    assert "dbt build failed; the published marts are unchanged" in failed.stderr
+    assert (
+        rows(url, "select count(*), sum(cost_actual) from analytics.task_executions") == published
+    )
+    assert rows(url, "select to_regnamespace('analytics_next') is null") == [(True,)]
 
 
 def test_a_second_run_does_not_overlap(run_env, tmp_path):
