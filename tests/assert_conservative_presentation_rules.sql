@@ -34,7 +34,8 @@ figures_shown as (
         expected_percentage,
         {{ conservative_savings('savings', 'baseline') }} as shown_savings,
         {{ conservative_savings_percentage('savings', 'baseline') }} as shown_percentage,
-        {{ floor_to_places('-1.239', 2) }} as floored_negative
+        {{ floor_to_places('-1.239', 2) }} as floored_negative,
+        {{ floor_to_places('99.99999999999999999999', 20) }} as floored_long
     from cases
 ),
 
@@ -48,6 +49,10 @@ final as (
     select 'floor_to_places rounds a negative number up' as failure
     from figures_shown
     where floored_negative <> -1.24
+    union all
+    select 'floor_to_places rounds up at many decimals' as failure
+    from figures_shown
+    where floored_long <> 99.99999999999999999999
 )
 
 select * from final
