@@ -1,9 +1,10 @@
 {#-
-    Tenant-facing face of the materialized view analytics_private.daily_tenant_metrics. It
-    runs as its owner (it must read the materialized view, which cannot carry row-level
-    security), so it filters itself, failing closed: a tenant reader sees its own rows and
-    nothing without app.tenant_id; members of the analyst or owner role see every tenant.
-    security_barrier keeps a caller's functions from seeing rows before the filter.
+    The published face of the materialized view mv_daily_tenant_metrics. It runs as its
+    owner (it must read the materialized view, which cannot carry row-level security), so
+    it filters itself and fails closed (macro reader_may_see_tenant): a tenant reader sees
+    its own rows only and nothing without app.tenant_id; members of the analyst or owner
+    role see every tenant. security_barrier keeps a caller's functions from seeing rows
+    before the filter has run.
 -#}
 {{
     config(
@@ -30,12 +31,18 @@ mv_daily_tenant_metrics as (
 ),
 
 final as (
-    select *
+    select
+        tenant_id,
+        date,
+        tasks_count,
+        total_cost,
+        total_savings,
+        avg_duration,
+        all_tasks_count,
+        unpriced_tasks_count,
+        other_status_cost
     from mv_daily_tenant_metrics
-    where
-        tenant_id = nullif(current_setting('app.tenant_id', true), '')
-        or pg_has_role(current_user, '{{ var("analyst_role") }}', 'usage')
-        or pg_has_role(current_user, '{{ var("owner_role") }}', 'usage')
+    where {{ reader_may_see_tenant('tenant_id') }}
 )
 
 select * from final

@@ -34,11 +34,11 @@ stg_router__usage_events as (
     from {{ ref('stg_router__usage_events') }}
 ),
 
--- Dates are UTC days (dbt sessions run in UTC).
+-- Every figure of a day, exact; shown figures are rounded in `final` only.
 tasks_aggregated as (
     select
         tenant_id,
-        cast(timestamp_start as date) as activity_date,
+        {{ utc_date('timestamp_start') }} as activity_date,
         count(*) as tasks_created,
         count(*) filter (where not is_priced) as unpriced_tasks,
         {{ counts_by_value_json('task_type', var('router_task_types')) }} as tasks_by_type,
@@ -47,14 +47,27 @@ tasks_aggregated as (
         sum(savings) filter (where status = 'completed') as completed_savings_exact_usd,
         max(created_at) as created_at
     from fct_task_executions
-    group by tenant_id, cast(timestamp_start as date)
+    group by tenant_id, {{ utc_date('timestamp_start') }}
 ),
 
+events_aggregated as (
+    select
+        tenant_id,
+        {{ utc_date('occurred_at') }} as activity_date,
+        count(distinct user_id) as active_users,
+        count(*) filter (where event_type = 'api_call') as api_calls_made,
+        count(*) filter (where event_type = 'dashboard_view') as dashboard_views,
+        max(_loaded_at) as created_at
+    from stg_router__usage_events
+    group by tenant_id, {{ utc_date('occurred_at') }}
+),
+
+-- A user is new to a tenant on the day of their first event with that tenant, ever.
 users_first_seen as (
     select
         tenant_id,
         user_id,
-        min(cast(occurred_at as date)) as first_seen_date
+        min({{ utc_date('occurred_at') }}) as first_seen_date
     from stg_router__usage_events
     where user_id is not null
     group by tenant_id, user_id
@@ -69,19 +82,7 @@ new_users_counted as (
     group by tenant_id, first_seen_date
 ),
 
-events_aggregated as (
-    select
-        tenant_id,
-        cast(occurred_at as date) as activity_date,
-        count(distinct user_id) as active_users,
-        count(*) filter (where event_type = 'api_call') as api_calls_made,
-        count(*) filter (where event_type = 'dashboard_view') as dashboard_views,
-        max(_loaded_at) as created_at
-    from stg_router__usage_events
-    group by tenant_id, cast(occurred_at as date)
-),
-
-activity_dates as (
+activity_dates_unioned as (
     select
         tenant_id,
         activity_date
@@ -93,51 +94,58 @@ activity_dates as (
     from events_aggregated
 ),
 
--- Every day from a tenant's first activity to the newest day of any tenant's data.
-tenant_ranges as (
+-- The newest day with any data in the warehouse (from the data, never from the clock).
+warehouse_last_date as (
+    select max(activity_date) as last_date
+    from activity_dates_unioned
+),
+
+tenant_first_dates as (
     select
         tenant_id,
-        min(activity_date) as first_date,
-        max(max(activity_date)) over () as last_date
-    from activity_dates
+        min(activity_date) as first_date
+    from activity_dates_unioned
     group by tenant_id
 ),
 
-tenant_days as (
+-- Every day from the tenant's first activity to the warehouse's newest day.
+tenant_days_spined as (
     select
-        tenant_ranges.tenant_id,
-        {{ date_series('tenant_ranges.first_date', 'tenant_ranges.last_date') }} as activity_date
-    from tenant_ranges
+        tenant_first_dates.tenant_id,
+        {{ date_series('tenant_first_dates.first_date', 'warehouse_last_date.last_date') }}
+            as activity_date
+    from tenant_first_dates
+    cross join warehouse_last_date
 ),
 
 days_joined as (
     select
-        tenant_days.tenant_id,
-        tenant_days.activity_date,
+        tenant_days_spined.tenant_id,
+        tenant_days_spined.activity_date,
         day_tasks.tasks_by_type,
         day_tasks.total_cost_exact_usd,
         day_tasks.completed_baseline_exact_usd,
         day_tasks.completed_savings_exact_usd,
-        coalesce(events.active_users, 0) as active_users,
-        coalesce(new_users.new_users, 0) as new_users,
+        coalesce(day_events.active_users, 0) as active_users,
+        coalesce(day_new_users.new_users, 0) as new_users,
         coalesce(day_tasks.tasks_created, 0) as tasks_created,
-        coalesce(events.api_calls_made, 0) as api_calls_made,
-        coalesce(events.dashboard_views, 0) as dashboard_views,
+        coalesce(day_events.api_calls_made, 0) as api_calls_made,
+        coalesce(day_events.dashboard_views, 0) as dashboard_views,
         coalesce(day_tasks.unpriced_tasks, 0) as unpriced_tasks,
-        greatest(day_tasks.created_at, events.created_at) as created_at
-    from tenant_days
+        greatest(day_tasks.created_at, day_events.created_at) as created_at
+    from tenant_days_spined
     left join tasks_aggregated as day_tasks
         on
-            tenant_days.tenant_id = day_tasks.tenant_id
-            and tenant_days.activity_date = day_tasks.activity_date
-    left join events_aggregated as events
+            tenant_days_spined.tenant_id = day_tasks.tenant_id
+            and tenant_days_spined.activity_date = day_tasks.activity_date
+    left join events_aggregated as day_events
         on
-            tenant_days.tenant_id = events.tenant_id
-            and tenant_days.activity_date = events.activity_date
-    left join new_users_counted as new_users
+            tenant_days_spined.tenant_id = day_events.tenant_id
+            and tenant_days_spined.activity_date = day_events.activity_date
+    left join new_users_counted as day_new_users
         on
-            tenant_days.tenant_id = new_users.tenant_id
-            and tenant_days.activity_date = new_users.activity_date
+            tenant_days_spined.tenant_id = day_new_users.tenant_id
+            and tenant_days_spined.activity_date = day_new_users.activity_date
 ),
 
 final as (
@@ -150,19 +158,20 @@ final as (
         tasks_created,
         api_calls_made,
         dashboard_views,
-        unpriced_tasks,
-        total_cost_exact_usd,
-        completed_baseline_exact_usd,
-        completed_savings_exact_usd,
-        created_at,
         coalesce(
             tasks_by_type,
             {{ counts_by_value_json(none, var('router_task_types')) }}
         ) as tasks_by_type,
         {{ floor_to_places('coalesce(total_cost_exact_usd, 0)', 2) }} as total_cost,
         {{ conservative_savings(
-            'coalesce(completed_savings_exact_usd, 0)', 'coalesce(completed_baseline_exact_usd, 0)'
-        ) }} as total_savings
+            'coalesce(completed_savings_exact_usd, 0)',
+            'coalesce(completed_baseline_exact_usd, 0)'
+        ) }} as total_savings,
+        created_at,
+        total_cost_exact_usd,
+        completed_baseline_exact_usd,
+        completed_savings_exact_usd,
+        unpriced_tasks
     from days_joined
 )
 
