@@ -7,7 +7,7 @@ dashboards and analysts get the same numbers by the same conservative rules.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from loader import db
@@ -16,6 +16,15 @@ from loader.errors import UserError
 
 ROI_QUERY = "select * from analytics.calculate_roi(%s, %s, coalesce(%s, now()))"
 TENANT_KNOWN = "select exists (select from analytics.task_executions where tenant_id = %s)"
+PERIOD_HAS_TASKS = """
+select exists (
+    select from analytics.task_executions
+    where tenant_id = %s and timestamp_start >= %s and timestamp_start < %s
+)
+"""
+# A reader login sees the tenant of its session only (row-level security); the builder's
+# login sees everything. Setting the context for this transaction serves both.
+TENANT_CONTEXT = "select set_config('app.tenant_id', %s, true)"
 
 LABELS = {
     "total_cost": "Total cost (completed tasks, USD)",
@@ -36,14 +45,22 @@ def calculate_roi(
     with db.connect(settings) as conn:
         if conn.execute("select to_regproc('analytics.calculate_roi')").fetchone() == (None,):
             raise UserError("the marts are not built yet: run `routing-analytics build` first")
+        conn.execute(TENANT_CONTEXT, (tenant,))
         known = conn.execute(TENANT_KNOWN, (tenant,)).fetchone()
         if known != (True,):
             raise UserError(f"no task executions for tenant {tenant!r}")
         cursor = conn.execute(ROI_QUERY, (tenant, days, as_of))
         names = [column.name for column in cursor.description or ()]
         row = cursor.fetchone()
-    assert row is not None
-    return dict(zip(names, row, strict=True))
+        assert row is not None
+        figures = dict(zip(names, row, strict=True))
+        period = (figures["period_start"], figures["period_end"])
+        if conn.execute(PERIOD_HAS_TASKS, (tenant, *period)).fetchone() != (True,):
+            raise UserError(
+                f"no task executions for tenant {tenant!r} from {_utc(period[0])}"
+                f" to {_utc(period[1])} (UTC, end excluded)"
+            )
+    return figures
 
 
 def print_roi(
@@ -53,9 +70,7 @@ def print_roi(
     if as_json:
         print(json.dumps(figures, default=_json_value, separators=(",", ":")))
         return 0
-    period = (
-        f"{figures['period_start']:%Y-%m-%d %H:%M} to {figures['period_end']:%Y-%m-%d %H:%M} UTC"
-    )
+    period = f"{_utc(figures['period_start'])} to {_utc(figures['period_end'])} UTC"
     print(f"ROI for tenant {tenant}, {days} days: {period}")
     width = max(len(label) for label in LABELS.values())
     for name, label in LABELS.items():
@@ -70,3 +85,7 @@ def _json_value(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _utc(value: object) -> str:
+    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M}" if isinstance(value, datetime) else str(value)

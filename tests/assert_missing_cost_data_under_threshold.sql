@@ -1,4 +1,8 @@
-{{ config(tags=['data_quality'], severity='error', meta={'threshold': var('max_missing_cost_share')}) }}
+{{ config(
+    tags=['data_quality'],
+    severity='error',
+    meta={'threshold': var('max_missing_cost_share')},
+) }}
 -- Data-quality gate (design document 9: missing cost data > 5 % of tasks is an alert): one
 -- row when the share of unpriced tasks is above var('max_missing_cost_share').
 with
@@ -11,16 +15,16 @@ fct_task_executions as (
 shares_computed as (
     select
         count(*) filter (where not is_priced) as unpriced_tasks,
-        count(*) as tasks
+        count(*) as all_tasks
     from fct_task_executions
 ),
 
 final as (
     select
         unpriced_tasks,
-        tasks
+        all_tasks
     from shares_computed
-    where unpriced_tasks > {{ var('max_missing_cost_share') }} * tasks
+    where unpriced_tasks > {{ var('max_missing_cost_share') }} * all_tasks
 )
 
 select * from final

@@ -4,7 +4,10 @@ recomputed here in Python (Decimal) from analytics.task_executions, by the docum
 from __future__ import annotations
 
 import json
+import math
+from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
 
 import psycopg
 import pytest
@@ -127,3 +130,182 @@ def test_the_sql_function_and_the_snapshot_agree(warehouse, tenant):
         """,
     )
     assert compared == [(True, True, True, True, True)]
+
+
+def test_no_task_in_the_period_is_a_clear_error(warehouse, tenant):
+    result = cli(
+        warehouse.env, "roi", "--tenant", tenant, "--days", "3", "--as-of", "2020-01-01T00:00:00Z"
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert (
+        f"no task executions for tenant {tenant!r} from 2019-12-29 00:00 to 2020-01-01 00:00"
+    ) in lines[0]
+
+
+def test_the_function_sums_only_what_its_caller_may_see(warehouse, tenant):
+    """SECURITY INVOKER: a tenant reader asking for another tenant gets an empty period."""
+    query = (
+        "select tasks_completed, total_cost_exact, total_savings_exact"
+        " from analytics.calculate_roi(%s, 30, %s)"
+    )
+    (other,) = rows(
+        warehouse.url,
+        f"select tenant_id from analytics.task_executions where tenant_id <> '{tenant}' limit 1",
+    )[0]
+    with psycopg.connect(warehouse.url, autocommit=True) as conn:
+        own_as_builder = conn.execute(query, (tenant, AS_OF)).fetchone()
+        other_as_builder = conn.execute(query, (other, AS_OF)).fetchone()
+        conn.execute("set role analytics_reader")
+        conn.execute("select set_config('app.tenant_id', %s, false)", (tenant,))
+        own_as_reader = conn.execute(query, (tenant, AS_OF)).fetchone()
+        other_as_reader = conn.execute(query, (other, AS_OF)).fetchone()
+    assert own_as_reader == own_as_builder
+    assert own_as_builder is not None and own_as_builder[0] > 0
+    assert other_as_builder is not None and other_as_builder[0] > 0
+    assert other_as_reader == (0, None, None)
+
+
+# --- customer_roi_snapshots recomputed from the tasks, rule by rule --------------------------
+
+MIN_TASKS_FOR_EFFICIENCY = 30
+MIN_TASKS_FOR_PRODUCTIVITY = 30
+TREND_STABLE_BAND = Fraction(5, 100)
+
+
+def floor_fraction(value: Fraction, places: int = 0) -> Decimal:
+    scale = 10**places
+    return Decimal(math.floor(value * scale)) / scale
+
+
+def trend(current: Decimal, previous: Decimal) -> str:
+    if previous == 0:
+        return "increasing" if current > 0 else "decreasing" if current < 0 else "stable"
+    if abs(Fraction(current) - Fraction(previous)) < TREND_STABLE_BAND * abs(Fraction(previous)):
+        return "stable"
+    return "increasing" if current > previous else "decreasing"
+
+
+def expected_snapshot(window: list, previous: list, both: list, default: str | None) -> dict:
+    completed = [t for t in window if t["status"] == "completed"]
+    priced = [t for t in completed if t["is_priced"]]
+    timed = [t for t in completed if t["duration_ms"] is not None]
+    others = [t for t in window if t["status"] != "completed" and t["is_priced"]]
+    cost = sum((t["cost_actual"] for t in priced), Decimal(0)) if priced else None
+    baseline = sum((t["cost_baseline"] for t in priced), Decimal(0)) if priced else None
+    saved = sum((t["savings"] for t in priced), Decimal(0)) if priced else None
+    shown_base, shown_saved = baseline or Decimal(0), saved or Decimal(0)
+    is_shown = shown_base > 0 and shown_saved * 100 >= shown_base
+    per_provider: dict[str, list] = {}
+    for task in completed:
+        per_provider.setdefault(task["provider_used"], []).append(task)
+    priced_per_provider = {
+        provider: [t for t in tasks if t["is_priced"]] for provider, tasks in per_provider.items()
+    }
+    ranked = sorted(
+        (Fraction(sum(t["cost_actual"] for t in tasks)) / len(tasks), provider)
+        for provider, tasks in priced_per_provider.items()
+        if len(tasks) >= MIN_TASKS_FOR_EFFICIENCY
+    )
+    routed, default_pace = 0, Fraction(0)
+    for task_type in {t["task_type"] for t in timed}:
+        of_type = [t for t in timed if t["task_type"] == task_type]
+        on_default = [t for t in of_type if t["provider_used"] == default]
+        if default is None or len(on_default) < MIN_TASKS_FOR_PRODUCTIVITY:
+            continue
+        routed += sum(t["duration_ms"] for t in of_type)
+        pace = Fraction(len(of_type) * sum(t["duration_ms"] for t in on_default), len(on_default))
+        default_pace += Fraction(floor_fraction(pace, 6))
+    previous_priced = [t for t in previous if t["status"] == "completed" and t["is_priced"]]
+    previous_cost = sum((t["cost_actual"] for t in previous_priced), Decimal(0))
+    previous_saved = sum((t["savings"] for t in previous_priced), Decimal(0))
+    return {
+        "total_cost_30d": floor_fraction(Fraction(cost or 0), 2),
+        "total_baseline_30d": floor_fraction(Fraction(shown_base), 2),
+        "total_savings_30d": floor_fraction(Fraction(shown_saved), 2) if is_shown else 0,
+        "savings_percentage_30d": (
+            floor_fraction(Fraction(shown_saved * 100) / Fraction(shown_base)) if is_shown else 0
+        ),
+        "total_cost_30d_exact_usd": cost,
+        "total_baseline_30d_exact_usd": baseline,
+        "total_savings_30d_exact_usd": saved,
+        "other_status_cost_30d_exact_usd": (
+            sum((t["cost_actual"] for t in others), Decimal(0)) if others else None
+        ),
+        "tasks_completed_30d": len(completed),
+        "unpriced_tasks_30d": sum(1 for t in window if not t["is_priced"]),
+        "avg_task_duration_30d": (
+            sum(t["duration_ms"] for t in timed) // len(timed) if timed else None
+        ),
+        "productivity_gain_30d": (
+            floor_fraction(100 * (default_pace - routed) / default_pace) if default_pace else None
+        ),
+        "provider_usage_distribution": {
+            provider: floor_fraction(Fraction(100 * len(tasks), len(completed)), 2)
+            for provider, tasks in per_provider.items()
+        },
+        "most_efficient_provider": ranked[0][1] if ranked else None,
+        "cost_trend": trend(cost or Decimal(0), previous_cost) if previous_priced else None,
+        "savings_trend": trend(saved or Decimal(0), previous_saved) if previous_priced else None,
+        "created_at": max((t["created_at"] for t in both), default=None),
+    }
+
+
+def test_snapshots_follow_the_rules(warehouse):
+    """Every row of customer_roi_snapshots equals the rules applied in Python (Decimal and
+    Fraction, no rounding but the documented floors) to analytics.task_executions: one row
+    per tenant per day from its first task to the newest task day."""
+    names = [
+        "tenant_id",
+        "task_type",
+        "provider_used",
+        "status",
+        "duration_ms",
+        "cost_actual",
+        "cost_baseline",
+        "savings",
+        "is_priced",
+        "created_at",
+    ]
+    with psycopg.connect(warehouse.url) as conn:
+        tasks = [
+            {**dict(zip(names, row[:-1], strict=True)), "date": row[-1]}
+            for row in conn.execute(
+                f"select {', '.join(names)}, cast(timestamp_start at time zone 'UTC' as date)"
+                " from analytics.task_executions"
+            )
+        ]
+        defaults = dict(
+            conn.execute("select tenant_id, default_provider_key from staging.stg_router__tenants")
+        )
+        cursor = conn.execute(
+            "select *, cast(provider_usage_distribution as text) as distribution_text"
+            " from analytics.customer_roi_snapshots"
+        )
+        columns = [column.name for column in cursor.description or ()]
+        found = {(row[1], row[2]): dict(zip(columns, row, strict=True)) for row in cursor}
+    last_date = max(t["date"] for t in tasks)
+    expected_keys = set()
+    for tenant_id in {t["tenant_id"] for t in tasks}:
+        own = [t for t in tasks if t["tenant_id"] == tenant_id]
+        day = min(t["date"] for t in own)
+        while day <= last_date:
+            expected_keys.add((tenant_id, day))
+            snapshot = found.get((tenant_id, day))
+            assert snapshot is not None, (tenant_id, day)
+            expected = expected_snapshot(
+                [t for t in own if day - timedelta(days=29) <= t["date"] <= day],
+                [t for t in own if day - timedelta(days=59) <= t["date"] <= day - timedelta(30)],
+                [t for t in own if day - timedelta(days=59) <= t["date"] <= day],
+                defaults.get(tenant_id),
+            )
+            snapshot["provider_usage_distribution"] = json.loads(
+                snapshot["distribution_text"], parse_float=Decimal
+            )
+            for name, value in expected.items():
+                assert snapshot[name] == value, (tenant_id, day, name, snapshot[name], value)
+            day += timedelta(days=1)
+    assert set(found) == expected_keys
+    assert len(expected_keys) > len({t["tenant_id"] for t in tasks})

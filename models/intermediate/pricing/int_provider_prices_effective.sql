@@ -49,10 +49,10 @@ final as (
         cost_per_request_usd,
         is_provider_wide,
         effective_from_at,
+        _loaded_at,
         effective_until_at is null
         and next_effective_from_at is not null as is_until_from_next_row,
-        coalesce(effective_until_at, next_effective_from_at) as effective_until_at,
-        _loaded_at
+        coalesce(effective_until_at, next_effective_from_at) as effective_until_at
     from next_starts_found
 )
 
