@@ -1,0 +1,505 @@
+-- Reconciliation of the marts, to the last digit (issue 3, section 6). Returns one row per
+-- figure that differs (null = null counts as equal; nothing is rounded):
+-- 1. analytics.task_executions against the staged tasks priced through
+--    int_task_executions_with_savings: tasks, priced tasks, cost, baseline and savings, per
+--    tenant and in total, and no task missing or extra;
+-- 2. the aggregate marts against analytics.task_executions, per tenant:
+--    usage_analytics (exact cost, completed baseline and savings, tasks, unpriced tasks),
+--    daily_tenant_metrics (completed tasks, cost, savings; all tasks, other-status cost),
+--    provider_performance (per-tenant executions, successes and priced executions at each
+--    aggregation level; a global row equals the sum of its tenants' rows),
+--    customer_roi_snapshots (every snapshot's exact 30-day totals and counts).
+with
+
+stg_router__task_executions as (
+    select
+        task_execution_id,
+        tenant_id
+    from {{ ref('stg_router__task_executions') }}
+),
+
+int_task_executions_with_savings as (
+    select
+        task_execution_id,
+        actual_cost_usd,
+        baseline_cost_usd,
+        savings_usd,
+        is_in_savings
+    from {{ ref('int_task_executions_with_savings') }}
+),
+
+fct_task_executions as (
+    select
+        id,
+        tenant_id,
+        status,
+        cost_actual,
+        cost_baseline,
+        savings,
+        is_priced,
+        is_in_savings,
+        timestamp_start
+    from {{ ref('fct_task_executions') }}
+),
+
+fct_tenant_usage_daily as (
+    select
+        tenant_id,
+        tasks_created,
+        unpriced_tasks,
+        total_cost_exact_usd,
+        completed_baseline_exact_usd,
+        completed_savings_exact_usd
+    from {{ ref('fct_tenant_usage_daily') }}
+),
+
+daily_tenant_metrics as (
+    select
+        tenant_id,
+        tasks_count,
+        all_tasks_count,
+        unpriced_tasks_count,
+        total_cost,
+        total_savings,
+        other_status_cost
+    from {{ ref('daily_tenant_metrics') }}
+),
+
+fct_provider_performance as (
+    select
+        aggregation_level,
+        provider,
+        tenant_id,
+        period_start,
+        total_executions,
+        successful_executions,
+        priced_executions
+    from {{ ref('fct_provider_performance') }}
+),
+
+fct_customer_roi_daily as (
+    select
+        tenant_id,
+        snapshot_date,
+        tasks_completed_30d,
+        unpriced_tasks_30d,
+        total_cost_30d_exact_usd,
+        total_baseline_30d_exact_usd,
+        total_savings_30d_exact_usd,
+        other_status_cost_30d_exact_usd
+    from {{ ref('fct_customer_roi_daily') }}
+),
+
+-- 1. Staged tasks through the savings model, per tenant and for all tenants (null tenant).
+staged_totals as (
+    select
+        staged.tenant_id,
+        grouping(staged.tenant_id) = 1 as is_all_tenants,
+        count(*) as task_count,
+        count(*) filter (where savings.is_in_savings) as tasks_in_savings,
+        sum(savings.actual_cost_usd) as cost_usd,
+        sum(savings.baseline_cost_usd) as baseline_usd,
+        sum(savings.savings_usd) as savings_usd
+    from stg_router__task_executions as staged
+    left join int_task_executions_with_savings as savings
+        on staged.task_execution_id = savings.task_execution_id
+    group by grouping sets ((staged.tenant_id), ())
+),
+
+mart_totals as (
+    select
+        tenant_id,
+        grouping(tenant_id) = 1 as is_all_tenants,
+        count(*) as task_count,
+        count(*) filter (where is_in_savings) as tasks_in_savings,
+        sum(cost_actual) as cost_usd,
+        sum(cost_baseline) as baseline_usd,
+        sum(savings) as savings_usd
+    from fct_task_executions
+    group by grouping sets ((tenant_id), ())
+),
+
+task_ids_matched as (
+    select
+        count(*) filter (where marts.id is null) as tasks_missing,
+        count(*) filter (where staged.task_execution_id is null) as tasks_not_staged
+    from stg_router__task_executions as staged
+    full outer join fct_task_executions as marts
+        on staged.task_execution_id = marts.id
+),
+
+staging_compared as (
+    select
+        'task_executions = staged tasks' as reconciliation,
+        coalesce(marts.tenant_id, staged.tenant_id) as tenant_id,
+        cast(null as {{ dbt.type_string() }}) as scope,
+        figures.figure,
+        figures.mart_value,
+        figures.expected_value
+    from staged_totals as staged
+    full outer join mart_totals as marts
+        on
+            staged.is_all_tenants = marts.is_all_tenants
+            and coalesce(staged.tenant_id, '') = coalesce(marts.tenant_id, '')
+    cross join
+        lateral (
+            values
+            ('tasks', cast(marts.task_count as numeric), cast(staged.task_count as numeric)),
+            (
+                'tasks in savings',
+                cast(marts.tasks_in_savings as numeric),
+                cast(staged.tasks_in_savings as numeric)
+            ),
+            ('cost_actual', marts.cost_usd, staged.cost_usd),
+            ('cost_baseline', marts.baseline_usd, staged.baseline_usd),
+            ('savings', marts.savings_usd, staged.savings_usd)
+        ) as figures (figure, mart_value, expected_value)
+    union all
+    select
+        'task_executions = staged tasks' as reconciliation,
+        cast(null as {{ dbt.type_string() }}) as tenant_id,
+        cast(null as {{ dbt.type_string() }}) as scope,
+        figures.figure,
+        figures.mart_value,
+        cast(0 as numeric) as expected_value
+    from task_ids_matched
+    cross join lateral (
+        values
+        ('staged tasks missing', cast(task_ids_matched.tasks_missing as numeric)),
+        ('tasks that are not staged', cast(task_ids_matched.tasks_not_staged as numeric))
+    ) as figures (figure, mart_value)
+),
+
+-- 2. What the aggregate marts must add up to, per tenant, from the task-level fact.
+tenant_tasks_summed as (
+    select
+        tenant_id,
+        count(*) as task_count,
+        count(*) filter (where status = 'completed') as completed_tasks,
+        count(*) filter (where is_priced) as priced_tasks,
+        count(*) filter (where not is_priced) as unpriced_tasks,
+        sum(cost_actual) as cost_usd,
+        sum(cost_actual) filter (where status = 'completed') as completed_cost_usd,
+        sum(cost_actual) filter (where status <> 'completed') as other_status_cost_usd,
+        sum(cost_baseline) filter (where status = 'completed') as completed_baseline_usd,
+        sum(savings) filter (where status = 'completed') as completed_savings_usd
+    from fct_task_executions
+    group by tenant_id
+),
+
+usage_summed as (
+    select
+        tenant_id,
+        sum(tasks_created) as task_count,
+        sum(unpriced_tasks) as unpriced_tasks,
+        sum(total_cost_exact_usd) as cost_usd,
+        sum(completed_baseline_exact_usd) as completed_baseline_usd,
+        sum(completed_savings_exact_usd) as completed_savings_usd
+    from fct_tenant_usage_daily
+    group by tenant_id
+),
+
+usage_compared as (
+    select
+        'usage_analytics = task_executions' as reconciliation,
+        coalesce(usage_totals.tenant_id, task_totals.tenant_id) as tenant_id,
+        cast(null as {{ dbt.type_string() }}) as scope,
+        figures.figure,
+        figures.mart_value,
+        figures.expected_value
+    from usage_summed as usage_totals
+    full outer join tenant_tasks_summed as task_totals
+        on usage_totals.tenant_id = task_totals.tenant_id
+    cross join lateral (
+        values
+        (
+            'tasks_created',
+            cast(usage_totals.task_count as numeric),
+            cast(task_totals.task_count as numeric)
+        ),
+        (
+            'unpriced_tasks',
+            cast(usage_totals.unpriced_tasks as numeric),
+            cast(task_totals.unpriced_tasks as numeric)
+        ),
+        ('total_cost_exact_usd', usage_totals.cost_usd, task_totals.cost_usd),
+        (
+            'completed_baseline_exact_usd',
+            usage_totals.completed_baseline_usd,
+            task_totals.completed_baseline_usd
+        ),
+        (
+            'completed_savings_exact_usd',
+            usage_totals.completed_savings_usd,
+            task_totals.completed_savings_usd
+        )
+    ) as figures (figure, mart_value, expected_value)
+),
+
+daily_metrics_summed as (
+    select
+        tenant_id,
+        sum(tasks_count) as completed_tasks,
+        sum(all_tasks_count) as task_count,
+        sum(unpriced_tasks_count) as unpriced_tasks,
+        sum(total_cost) as completed_cost_usd,
+        sum(total_savings) as completed_savings_usd,
+        sum(other_status_cost) as other_status_cost_usd
+    from daily_tenant_metrics
+    group by tenant_id
+),
+
+daily_metrics_compared as (
+    select
+        'daily_tenant_metrics = task_executions' as reconciliation,
+        coalesce(daily.tenant_id, task_totals.tenant_id) as tenant_id,
+        cast(null as {{ dbt.type_string() }}) as scope,
+        figures.figure,
+        figures.mart_value,
+        figures.expected_value
+    from daily_metrics_summed as daily
+    full outer join tenant_tasks_summed as task_totals
+        on daily.tenant_id = task_totals.tenant_id
+    cross join lateral (
+        values
+        (
+            'tasks_count',
+            cast(daily.completed_tasks as numeric),
+            cast(task_totals.completed_tasks as numeric)
+        ),
+        (
+            'all_tasks_count',
+            cast(daily.task_count as numeric),
+            cast(task_totals.task_count as numeric)
+        ),
+        (
+            'unpriced_tasks_count',
+            cast(daily.unpriced_tasks as numeric),
+            cast(task_totals.unpriced_tasks as numeric)
+        ),
+        ('total_cost', daily.completed_cost_usd, task_totals.completed_cost_usd),
+        ('total_savings', daily.completed_savings_usd, task_totals.completed_savings_usd),
+        ('other_status_cost', daily.other_status_cost_usd, task_totals.other_status_cost_usd)
+    ) as figures (figure, mart_value, expected_value)
+),
+
+aggregation_levels as (
+    select aggregation_level
+    from (
+        values ('hourly'), ('daily'), ('weekly'), ('monthly')
+    ) as levels (aggregation_level)
+),
+
+tenant_levels_expected as (
+    select
+        task_totals.tenant_id,
+        levels.aggregation_level,
+        task_totals.task_count,
+        task_totals.completed_tasks,
+        task_totals.priced_tasks
+    from tenant_tasks_summed as task_totals
+    cross join aggregation_levels as levels
+),
+
+performance_summed as (
+    select
+        tenant_id,
+        aggregation_level,
+        sum(total_executions) as task_count,
+        sum(successful_executions) as completed_tasks,
+        sum(priced_executions) as priced_tasks
+    from fct_provider_performance
+    where tenant_id is not null
+    group by tenant_id, aggregation_level
+),
+
+performance_compared as (
+    select
+        'provider_performance = task_executions' as reconciliation,
+        coalesce(performance.tenant_id, expected.tenant_id) as tenant_id,
+        coalesce(performance.aggregation_level, expected.aggregation_level) as scope,
+        figures.figure,
+        figures.mart_value,
+        figures.expected_value
+    from performance_summed as performance
+    full outer join tenant_levels_expected as expected
+        on
+            performance.tenant_id = expected.tenant_id
+            and performance.aggregation_level = expected.aggregation_level
+    cross join lateral (
+        values
+        (
+            'total_executions',
+            cast(performance.task_count as numeric),
+            cast(expected.task_count as numeric)
+        ),
+        (
+            'successful_executions',
+            cast(performance.completed_tasks as numeric),
+            cast(expected.completed_tasks as numeric)
+        ),
+        (
+            'priced_executions',
+            cast(performance.priced_tasks as numeric),
+            cast(expected.priced_tasks as numeric)
+        )
+    ) as figures (figure, mart_value, expected_value)
+),
+
+-- A global row (tenant_id null) counts the tasks of every tenant in its period.
+performance_tenant_rows_summed as (
+    select
+        aggregation_level,
+        provider,
+        period_start,
+        sum(total_executions) as task_count,
+        sum(successful_executions) as completed_tasks,
+        sum(priced_executions) as priced_tasks
+    from fct_provider_performance
+    where tenant_id is not null
+    group by aggregation_level, provider, period_start
+),
+
+performance_global_compared as (
+    select
+        'provider_performance global = its tenants' as reconciliation,
+        cast(null as {{ dbt.type_string() }}) as tenant_id,
+        global_rows.aggregation_level || ' ' || global_rows.provider || ' '
+        || cast(global_rows.period_start as {{ dbt.type_string() }}) as scope,
+        figures.figure,
+        figures.mart_value,
+        figures.expected_value
+    from fct_provider_performance as global_rows
+    left join performance_tenant_rows_summed as tenant_rows
+        on
+            global_rows.aggregation_level = tenant_rows.aggregation_level
+            and global_rows.provider = tenant_rows.provider
+            and global_rows.period_start = tenant_rows.period_start
+    cross join
+        lateral (
+            values
+            (
+                'total_executions',
+                cast(global_rows.total_executions as numeric),
+                cast(tenant_rows.task_count as numeric)
+            ),
+            (
+                'successful_executions',
+                cast(global_rows.successful_executions as numeric),
+                cast(tenant_rows.completed_tasks as numeric)
+            ),
+            (
+                'priced_executions',
+                cast(global_rows.priced_executions as numeric),
+                cast(tenant_rows.priced_tasks as numeric)
+            )
+        ) as figures (figure, mart_value, expected_value)
+    where global_rows.tenant_id is null
+),
+
+-- Every ROI snapshot: the 30 UTC days ending with snapshot_date, completed tasks (money over
+-- the completed priced ones), other statuses' cost and unpriced tasks apart.
+tenant_days_summed as (
+    select
+        tenant_id,
+        {{ utc_date('timestamp_start') }} as activity_date,
+        count(*) filter (where status = 'completed') as completed_tasks,
+        count(*) filter (where not is_priced) as unpriced_tasks,
+        sum(cost_actual) filter (where status = 'completed' and is_priced) as cost_usd,
+        sum(cost_baseline) filter (where status = 'completed' and is_priced) as baseline_usd,
+        sum(savings) filter (where status = 'completed' and is_priced) as savings_usd,
+        sum(cost_actual) filter (where status <> 'completed') as other_status_cost_usd
+    from fct_task_executions
+    group by tenant_id, {{ utc_date('timestamp_start') }}
+),
+
+roi_windows_expected as (
+    select
+        snapshots.tenant_id,
+        snapshots.snapshot_date,
+        coalesce(sum(tenant_days.completed_tasks), 0) as completed_tasks,
+        coalesce(sum(tenant_days.unpriced_tasks), 0) as unpriced_tasks,
+        sum(tenant_days.cost_usd) as cost_usd,
+        sum(tenant_days.baseline_usd) as baseline_usd,
+        sum(tenant_days.savings_usd) as savings_usd,
+        sum(tenant_days.other_status_cost_usd) as other_status_cost_usd
+    from fct_customer_roi_daily as snapshots
+    left join tenant_days_summed as tenant_days
+        on
+            snapshots.tenant_id = tenant_days.tenant_id
+            and snapshots.snapshot_date >= tenant_days.activity_date
+            and tenant_days.activity_date > {{ dbt.dateadd('day', -30, 'snapshots.snapshot_date') }}
+    group by snapshots.tenant_id, snapshots.snapshot_date
+),
+
+roi_compared as (
+    select
+        'customer_roi_snapshots = task_executions' as reconciliation,
+        snapshots.tenant_id,
+        cast(snapshots.snapshot_date as {{ dbt.type_string() }}) as scope,
+        figures.figure,
+        figures.mart_value,
+        figures.expected_value
+    from fct_customer_roi_daily as snapshots
+    inner join roi_windows_expected as expected
+        on
+            snapshots.tenant_id = expected.tenant_id
+            and snapshots.snapshot_date = expected.snapshot_date
+    cross join lateral (
+        values
+        (
+            'tasks_completed_30d',
+            cast(snapshots.tasks_completed_30d as numeric),
+            cast(expected.completed_tasks as numeric)
+        ),
+        (
+            'unpriced_tasks_30d',
+            cast(snapshots.unpriced_tasks_30d as numeric),
+            cast(expected.unpriced_tasks as numeric)
+        ),
+        ('total_cost_30d_exact_usd', snapshots.total_cost_30d_exact_usd, expected.cost_usd),
+        (
+            'total_baseline_30d_exact_usd',
+            snapshots.total_baseline_30d_exact_usd,
+            expected.baseline_usd
+        ),
+        (
+            'total_savings_30d_exact_usd',
+            snapshots.total_savings_30d_exact_usd,
+            expected.savings_usd
+        ),
+        (
+            'other_status_cost_30d_exact_usd',
+            snapshots.other_status_cost_30d_exact_usd,
+            expected.other_status_cost_usd
+        )
+    ) as figures (figure, mart_value, expected_value)
+),
+
+figures_compared as (
+    select * from staging_compared
+    union all
+    select * from usage_compared
+    union all
+    select * from daily_metrics_compared
+    union all
+    select * from performance_compared
+    union all
+    select * from performance_global_compared
+    union all
+    select * from roi_compared
+),
+
+final as (
+    select
+        reconciliation,
+        tenant_id,
+        scope,
+        figure,
+        mart_value,
+        expected_value
+    from figures_compared
+    where mart_value is distinct from expected_value
+)
+
+select * from final

@@ -1,0 +1,696 @@
+"""A second `dbt build` after new data gives exactly the marts of a full refresh (issue 3, 5).
+
+Database A: batch 1 is loaded and built with --full-refresh; batch 2 is loaded and built
+again, incrementally. Database B: the same two batches, built once with --full-refresh. Then
+every relation (table, view, materialized view) of schema analytics, and of
+analytics_private behind it, found from the catalog, must hold the same rows in A and B
+(EXCEPT ALL both ways, and the row counts). Only the snapshot's record of when dbt saw each
+price version is left out (DBT_RUN_TIME_COLUMNS, CURRENT_ROWS_ONLY).
+
+B's landing zone is a copy of A's raw schema after both loads: the same rows with the same
+load ids and load times. created_at and _inputs_loaded_at in the marts are the times the
+inputs landed; loading the files into B a second time would stamp new load times and make
+those columns differ for a reason that has nothing to do with dbt.
+
+Both builds run with lookback_days = 0. The lookback re-builds everything that landed within
+that many days before the newest landing a mart holds; here every load lands within seconds,
+so with the default of 3 days the incremental run would re-build every row and prove nothing.
+With 0, only what the models select as changed is re-built, which is what this test checks.
+
+Batch 1 is the generated data set (faults included) up to CUTOFF. Batch 2 holds:
+- the rest: new tasks, decisions and usage events;
+- late records: the generator's late file (tasks from the first days, loaded only now);
+- new versions of batch-1 tasks (status changed, tokens changed) and an exact duplicate;
+- routing decisions of batch-1 tasks that were held back from batch 1;
+- a price row with a new effective_from in the middle of batch 1's period, and a restated
+  rate of an existing row (the in-window price cut of the generator);
+- a tenant row with a different default provider and model.
+Each change touches tasks that only its own rule of the incremental models re-builds (early
+tasks of the other tenants), and test_batch_2_changes_the_marts checks that it reached the
+marts, so the comparison cannot pass vacuously.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from conftest import cli
+from psycopg import sql
+
+from loader.db import apply_raw_ddl
+from loader.generate import GenerateOptions, GenerateResult, generate
+from loader.throwaway import throwaway_database
+
+pytestmark = pytest.mark.integration
+
+END_DATE = date(2026, 11, 20)
+WINDOW_START = datetime(2026, 11, 15, tzinfo=UTC)  # six days: 2026-11-15 .. 2026-11-20
+CUTOFF = datetime(2026, 11, 19, tzinfo=UTC)  # batch 1: everything that happened before
+REPRICED_FROM = datetime(2026, 11, 17, 12, tzinfo=UTC)  # the new price row's effective_from
+# Incremental runs re-build only what changed (see the module docstring). Seeds, snapshots
+# and models only: this test compares what the two paths publish; the data tests and unit
+# tests run in the session warehouse build, and a data-quality gate tripped by the small
+# batch 1 (a threshold on the share of rejected rows) must not stop the build under test.
+BUILD_ARGS = (
+    "--",
+    "--vars",
+    "{lookback_days: 0}",
+    "--exclude-resource-type",
+    "test",
+    "unit_test",
+)
+# The published schema, and the private one holding what it publishes through views (the
+# materialized view behind analytics.daily_tenant_metrics).
+SCHEMAS = ("analytics", "analytics_private")
+# Columns that record when dbt ran, not what the data says; left out of the comparison.
+# provider_pricing is the dbt snapshot of the price list: version_recorded_at and
+# version_superseded_at are the snapshot's dbt_valid_from / dbt_valid_to (the time of the
+# snapshot run that saw a version), and id is dbt_scd_id, a hash of price_id and that time.
+DBT_RUN_TIME_COLUMNS: dict[str, frozenset[str]] = {
+    "analytics.provider_pricing": frozenset({"id", "version_recorded_at", "version_superseded_at"}),
+}
+# A snapshot records versions as its runs saw them: A's run after batch 1 saw the rate that
+# batch 2 restated, B never did. Those superseded versions exist only in A and are checked
+# on their own (test_only_superseded_price_versions_differ).
+CURRENT_ROWS_ONLY: dict[str, str] = {"analytics.provider_pricing": "is_current_version"}
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+STATUSES = frozenset({"completed", "failed", "timeout", "cancelled"})
+TASK_TYPES = frozenset(
+    {
+        "code_completion",
+        "code_refactoring",
+        "bug_fix",
+        "test_generation",
+        "documentation",
+        "code_review",
+        "other",
+    }
+)
+PROVIDERS = frozenset({"github_copilot", "openai", "google", "anthropic", "mistral", "deepseek"})
+TOKEN_FIELDS = (
+    "tokens_used",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What batch 2 changes, to check that each change reached the marts."""
+
+    late_ids: frozenset[str]
+    status_changed: dict[str, str]  # task id -> new status
+    tokens_changed: dict[str, int]  # task id -> new tokens_used
+    duplicated_id: str
+    late_decision_task_ids: frozenset[str]
+    repriced: tuple[str, str]  # (provider, model) with a new row from REPRICED_FROM
+    restated: tuple[str, str, datetime]  # (provider, model, effective_from) restated
+    tenant_id: str  # whose default provider changed
+    new_default: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Run:
+    incremental_url: str  # database A
+    full_refresh_url: str  # database B
+    scenario: Scenario
+    after_batch_1: dict[str, dict[str, Any]]  # A's task_executions after batch 1, by id
+
+
+def _lines(path: Path) -> list[bytes]:
+    """The file's lines without terminators; faulty lines (invalid UTF-8...) kept as bytes."""
+    lines = path.read_bytes().split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    return lines
+
+
+def _write(path: Path, lines: list[bytes]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
+
+
+def _record(line: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _instant(record: dict[str, Any] | None, field: str) -> datetime | None:
+    text = record.get(field) if record else None
+    try:
+        moment = datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
+def _split(lines: list[bytes], field: str) -> int:
+    """Index of the first line that happened at or after CUTOFF (the files are in time order;
+    unreadable lines stay where they are)."""
+    for index, line in enumerate(lines):
+        moment = _instant(_record(line), field)
+        if moment is not None and moment >= CUTOFF:
+            return index
+    raise AssertionError(f"no {field} at or after {CUTOFF}: nothing left for batch 2")
+
+
+def _valid_task(record: dict[str, Any] | None) -> bool:
+    """A record the generator wrote without a fault (each fault breaks one of these rules)."""
+    if record is None or not UUID.match(str(record.get("id", ""))):
+        return False
+    start, end = _instant(record, "timestamp_start"), _instant(record, "timestamp_end")
+    tokens = [record.get(name, 0) for name in TOKEN_FIELDS]
+    return (
+        start is not None
+        and end is not None
+        and start <= end
+        and abs((end - start).total_seconds() * 1000 - record.get("duration_ms", 0)) <= 1000
+        and bool(record.get("tenant_id"))
+        and record.get("status") in STATUSES
+        and record.get("task_type") in TASK_TYPES
+        and record.get("provider_used") in PROVIDERS
+        and all(isinstance(count, int) and count >= 0 for count in tokens)
+        and record.get("cache_read_tokens", 0) + record.get("cache_write_tokens", 0)
+        <= record.get("input_tokens", record.get("tokens_used", 0))
+        and "cost_actual" not in record
+        and "routing_decision" not in record
+    )
+
+
+def _price_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="") as file:
+        reader = csv.DictReader(file)
+        return list(reader.fieldnames or ()), list(reader)
+
+
+def _in_effect(row: dict[str, str], moment: datetime) -> bool:
+    starts = datetime.fromisoformat(row["effective_from"])
+    ends = datetime.fromisoformat(row["effective_until"]) if row["effective_until"] else None
+    return starts <= moment and (ends is None or moment < ends)
+
+
+def _scaled(row: dict[str, str], factor: Decimal) -> dict[str, str]:
+    rates = [name for name in row if name.endswith(("_per_token", "_per_minute", "_per_request"))]
+    return {**row, **{name: str(Decimal(row[name]) * factor) for name in rates if row[name]}}
+
+
+def _write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _held_task(line: bytes) -> str | None:
+    record = _record(line)
+    return record.get("task_execution_id") if record else None
+
+
+@dataclass(frozen=True)
+class Batch1:
+    head: list[bytes]  # the task lines of batch 1
+    held: frozenset[str]  # tasks whose routing decisions wait for batch 2
+    changed_tenant: str  # whose default provider batch 2 changes
+
+
+def _batch_1(generated: GenerateResult, folder: Path) -> Batch1:
+    """Write batch 1, holding back the routing decisions of six early tasks.
+
+    Each change of batch 2 must be picked up by its own rule of the incremental models, so
+    the tasks it touches are early (before REPRICED_FROM: no price change re-builds them) and
+    of other tenants than the one whose default provider changes (the smallest tenant).
+    """
+    tasks_file, late_file = generated.files["task_executions"]
+    tasks = _lines(tasks_file)
+    decisions = _lines(generated.files["routing_decisions"][0])
+    events = _lines(generated.files["usage_events"][0])
+    head = tasks[: _split(tasks, "timestamp_start")]
+    decisions_head = decisions[: _split(decisions, "decided_at")]
+    valid = [record for record in map(_record, head) if _valid_task(record)]
+    per_tenant = Counter(record["tenant_id"] for record in valid)
+    changed_tenant = min(per_tenant, key=lambda tenant: (per_tenant[tenant], tenant))
+    early = {
+        record["id"]
+        for record in valid
+        if record["tenant_id"] != changed_tenant
+        and _instant(record, "timestamp_start") < REPRICED_FROM
+    }
+    held: set[str] = set()
+    for line in decisions_head:
+        record = _record(line)
+        if record and record.get("task_execution_id") in early and UUID.match(record["id"]):
+            held.add(record["task_execution_id"])
+        if len(held) == 6:
+            break
+    _write(folder / "task_executions.jsonl", head)
+    _write(
+        folder / "routing_decisions.jsonl",
+        [line for line in decisions_head if _held_task(line) not in held],
+    )
+    _write(folder / "usage_events.jsonl", events[: _split(events, "occurred_at")])
+    for stream in ("tenants", "provider_pricing"):
+        source = generated.files[stream][0]
+        (folder / source.name).write_bytes(source.read_bytes())
+    assert late_file.name.startswith("task_executions_late")
+    return Batch1(head, frozenset(held), changed_tenant)
+
+
+def _batch_2(
+    generated: GenerateResult, folder: Path, batch_1: Batch1, built: dict[str, dict[str, Any]]
+) -> Scenario:
+    """Write batch 2 from what batch 1 built (`built`: A's task_executions by id)."""
+    tasks_file, late_file = generated.files["task_executions"]
+    tasks = _lines(tasks_file)
+    decisions = _lines(generated.files["routing_decisions"][0])
+    events = _lines(generated.files["usage_events"][0])
+    head, held = batch_1.head, batch_1.held
+    by_id = {record["id"]: record for record in map(_record, head) if _valid_task(record)}
+
+    # New versions of early batch-1 tasks whose cost is computed: three change status, three
+    # change their tokens (and so their cost).
+    candidates = sorted(
+        task_id
+        for task_id, row in built.items()
+        if task_id in by_id
+        and task_id not in held
+        and row["tenant_id"] != batch_1.changed_tenant
+        and row["status"] == "completed"
+        and row["cost_source"] == "computed"
+        and row["token_cost_usd"]
+        and row["timestamp_start"] < REPRICED_FROM
+    )
+    assert len(candidates) >= 7, "too few valid early tasks to re-send"
+    status_changed = {task_id: "failed" for task_id in candidates[:3]}
+    tokens_changed: dict[str, int] = {}
+    versions: list[bytes] = []
+    for task_id in candidates[:6]:
+        record = dict(by_id[task_id])
+        if task_id in status_changed:
+            record.update(status="failed", error_message="upstream timeout after retry")
+        else:
+            extra = 137
+            if "output_tokens" in record:
+                record["output_tokens"] += extra
+            record["tokens_used"] = record.get("tokens_used", 0) + extra
+            tokens_changed[task_id] = record["tokens_used"]
+        versions.append(json.dumps(record).encode())
+    duplicated_id = candidates[6]
+    duplicate = next(line for line in head if _record(line) == by_id[duplicated_id])
+
+    _write(
+        folder / "task_executions_batch_2.jsonl",
+        [*tasks[_split(tasks, "timestamp_start") :], *versions, duplicate, *_lines(late_file)],
+    )
+    _write(
+        folder / "routing_decisions_batch_2.jsonl",
+        [
+            *decisions[_split(decisions, "decided_at") :],
+            *(line for line in decisions if _held_task(line) in held),
+        ],
+    )
+    _write(folder / "usage_events_batch_2.jsonl", events[_split(events, "occurred_at") :])
+    repriced, restated = _write_prices(generated, folder, built)
+    tenant_id, new_default = _write_tenant(generated, folder, batch_1.changed_tenant)
+    return Scenario(
+        late_ids=frozenset(record["id"] for record in map(_record, _lines(late_file)) if record),
+        status_changed=status_changed,
+        tokens_changed=tokens_changed,
+        duplicated_id=duplicated_id,
+        late_decision_task_ids=held,
+        repriced=repriced,
+        restated=restated,
+        tenant_id=tenant_id,
+        new_default=new_default,
+    )
+
+
+def _write_prices(
+    generated: GenerateResult, folder: Path, built: dict[str, dict[str, Any]]
+) -> tuple[tuple[str, str], tuple[str, str, datetime]]:
+    """A new row from REPRICED_FROM for the model most tasks used (20 % cheaper), and the
+    generator's in-window price cut (a row starting inside batch 1) restated 10 % higher."""
+    header, rows = _price_rows(generated.files["provider_pricing"][0])
+    cuts = [
+        row
+        for row in rows
+        if row["pricing_tier"] == "standard"
+        and WINDOW_START < datetime.fromisoformat(row["effective_from"]) < CUTOFF
+    ]
+    assert len(cuts) == 1, "expected the generator's one in-window price cut"
+    restated_row = _scaled(cuts[0], Decimal("1.1"))
+    restated = (
+        restated_row["provider"],
+        restated_row["model"],
+        datetime.fromisoformat(restated_row["effective_from"]),
+    )
+    usage: dict[tuple[str, str], int] = {}
+    for row in built.values():
+        key = (row["provider_used"], row["model"])
+        if row["cost_source"] == "computed" and row["pricing_tier"] == "standard":
+            usage[key] = usage.get(key, 0) + 1
+    repriced = max((key for key in usage if key != restated[:2]), key=lambda key: (usage[key], key))
+    current = [
+        row
+        for row in rows
+        if (row["provider"], row["model"], row["pricing_tier"]) == (*repriced, "standard")
+        and _in_effect(row, REPRICED_FROM)
+    ]
+    assert len(current) == 1, f"no single price row of {repriced} at {REPRICED_FROM}"
+    new_row = {
+        **_scaled(current[0], Decimal("0.8")),
+        "effective_from": REPRICED_FROM.isoformat().replace("+00:00", "Z"),
+    }
+    _write_csv(folder / "provider_pricing_batch_2.csv", header, [new_row, restated_row])
+    return repriced, restated
+
+
+def _write_tenant(
+    generated: GenerateResult, folder: Path, tenant_id: str
+) -> tuple[str, tuple[str, str]]:
+    """The tenant gets another default provider and model."""
+    with generated.files["tenants"][0].open(newline="") as file:
+        reader = csv.DictReader(file)
+        header = list(reader.fieldnames or ())
+        tenant = next(row for row in reader if row["tenant_id"] == tenant_id)
+    new_default = (
+        ("anthropic", "claude-haiku-4-5")
+        if tenant["default_provider"] != "anthropic"
+        else ("openai", "gpt-5-mini")
+    )
+    tenant.update(default_provider=new_default[0], default_model=new_default[1])
+    _write_csv(folder / "tenants_batch_2.csv", header, [tenant])
+    return tenant_id, new_default
+
+
+def _tasks(url: str) -> dict[str, dict[str, Any]]:
+    """analytics.task_executions by id (as text)."""
+    with psycopg.connect(url) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        cur.execute("select * from analytics.task_executions")
+        return {str(row["id"]): row for row in cur.fetchall()}
+
+
+def _copy_raw(source_url: str, target_url: str) -> None:
+    """B's landing zone: the raw tables of A, row for row (load ids and times included)."""
+    with (
+        psycopg.connect(source_url) as source,
+        psycopg.connect(target_url, autocommit=True) as target,
+    ):
+        apply_raw_ddl(target)
+        tables = source.execute(
+            """
+            select class.relname
+            from pg_catalog.pg_class as class
+            inner join pg_catalog.pg_namespace as namespace
+                on class.relnamespace = namespace.oid
+            where namespace.nspname = 'raw' and class.relkind = 'r'
+                and class.relname <> 'ddl_versions'
+            order by class.relname = 'loads' desc, class.relname
+            """
+        ).fetchall()
+        with target.transaction():
+            for (table,) in tables:
+                relation = sql.Identifier("raw", table)
+                with (
+                    source.cursor().copy(
+                        sql.SQL("copy {} to stdout (format binary)").format(relation)
+                    ) as rows_out,
+                    target.cursor().copy(
+                        sql.SQL("copy {} from stdin (format binary)").format(relation)
+                    ) as rows_in,
+                ):
+                    for data in rows_out:
+                        rows_in.write(data)
+
+
+def _build(env: dict[str, str], *args: str) -> None:
+    built = cli(env, "build", *args, *BUILD_ARGS)
+    assert built.returncode == 0, built.stdout[-6000:] + built.stderr[-2000:]
+
+
+@pytest.fixture(scope="module")
+def run(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    folder = tmp_path_factory.mktemp("incremental")
+    generated = generate(
+        GenerateOptions(
+            out_dir=folder / "generated",
+            tenants=4,
+            days=6,
+            executions=3_000,
+            seed=5,
+            end_date=END_DATE,
+            faults=True,
+        )
+    )
+    with throwaway_database(server_url) as url_a, throwaway_database(server_url) as url_b:
+        env_a = {
+            **os.environ,
+            "ANALYTICS_DATABASE_URL": url_a,
+            "ANALYTICS_STATE_DIR": str(folder / "state"),
+        }
+        env_b = {**env_a, "ANALYTICS_DATABASE_URL": url_b}
+        batch_1 = _batch_1(generated, folder / "batch_1")
+        loaded = cli(env_a, "load", str(folder / "batch_1"))
+        assert loaded.returncode == 0, loaded.stderr
+        _build(env_a, "--full-refresh")
+        after_batch_1 = _tasks(url_a)
+        scenario = _batch_2(generated, folder / "batch_2", batch_1, after_batch_1)
+        loaded = cli(env_a, "load", str(folder / "batch_2"))
+        assert loaded.returncode == 0, loaded.stderr
+        _copy_raw(url_a, url_b)
+        _build(env_a)
+        _build(env_b, "--full-refresh")
+        yield Run(url_a, url_b, scenario, after_batch_1)
+
+
+def _relations(conn: psycopg.Connection) -> list[str]:
+    """Every table, view and materialized view of SCHEMAS, as schema.name."""
+    return [
+        name
+        for (name,) in conn.execute(
+            """
+            select namespace.nspname || '.' || class.relname
+            from pg_catalog.pg_class as class
+            inner join pg_catalog.pg_namespace as namespace
+                on class.relnamespace = namespace.oid
+            where namespace.nspname = any(%s) and class.relkind in ('r', 'p', 'v', 'm')
+            order by 1
+            """,
+            (list(SCHEMAS),),
+        ).fetchall()
+    ]
+
+
+def _identifier(relation: str) -> sql.Identifier:
+    return sql.Identifier(*relation.split("."))
+
+
+def _columns(conn: psycopg.Connection, relation: str) -> list[tuple[str, str]]:
+    return conn.execute(
+        """
+        select attname, format_type(atttypid, atttypmod)
+        from pg_catalog.pg_attribute
+        where attrelid = %s::regclass and attnum > 0 and not attisdropped
+        order by attnum
+        """,
+        (_identifier(relation).as_string(conn),),
+    ).fetchall()
+
+
+def _rows(relation: str, columns: list[str]) -> sql.Composed:
+    """The compared rows: every column but DBT_RUN_TIME_COLUMNS, cast to text (so that any
+    type compares, json included, and numerics compare with their scale: 1.5 and 1.50 are
+    different figures to a reader)."""
+    as_text = sql.SQL(", ").join(
+        sql.SQL("cast({} as text) as {}").format(sql.Identifier(name), sql.Identifier(name))
+        for name in columns
+        if name not in DBT_RUN_TIME_COLUMNS.get(relation, ())
+    )
+    return sql.SQL("select {} from {} where {}").format(
+        as_text, _identifier(relation), sql.SQL(CURRENT_ROWS_ONLY.get(relation, "true"))
+    )
+
+
+def _differences(run: Run, relation: str) -> list[str]:
+    """Row counts, and the rows of `relation` in A and not in B and the other way round
+    (EXCEPT ALL), B's rows copied into a temporary table beside A's."""
+    with (
+        psycopg.connect(run.incremental_url) as conn_a,
+        psycopg.connect(run.full_refresh_url) as conn_b,
+    ):
+        rows = _rows(relation, [name for name, _ in _columns(conn_a, relation)])
+        counted = sql.SQL("select count(*) from ({}) as compared").format(rows)
+        try:
+            counts = conn_a.execute(counted).fetchone()[0], conn_b.execute(counted).fetchone()[0]
+        except psycopg.Error as error:
+            return [f"cannot be read: {error}".strip()]
+        conn_a.execute(
+            sql.SQL("create temporary table full_refresh_rows as {} with no data").format(rows)
+        )
+        with (
+            conn_b.cursor().copy(sql.SQL("copy ({}) to stdout").format(rows)) as rows_out,
+            conn_a.cursor().copy("copy full_refresh_rows from stdin") as rows_in,
+        ):
+            for data in rows_out:
+                rows_in.write(data)
+        only_in_a = conn_a.execute(
+            sql.SQL("{} except all select * from full_refresh_rows").format(rows)
+        ).fetchall()
+        only_in_b = conn_a.execute(
+            sql.SQL("select * from full_refresh_rows except all {}").format(rows)
+        ).fetchall()
+    differences = [f"incremental only: {row}" for row in only_in_a[:3]]
+    differences += [f"full refresh only: {row}" for row in only_in_b[:3]]
+    if only_in_a or only_in_b or counts[0] != counts[1]:
+        differences.insert(
+            0,
+            f"rows: incremental {counts[0]} ({len(only_in_a)} not in the other), "
+            f"full refresh {counts[1]} ({len(only_in_b)} not in the other)",
+        )
+    if counts[0] == 0:
+        differences.insert(0, "no rows: nothing was compared")
+    return differences
+
+
+def test_both_paths_publish_the_same_relations(run: Run):
+    with (
+        psycopg.connect(run.incremental_url) as conn_a,
+        psycopg.connect(run.full_refresh_url) as conn_b,
+    ):
+        relations = _relations(conn_a)
+        assert relations == _relations(conn_b)
+        assert {"analytics.task_executions", "analytics.provider_pricing"} <= set(relations)
+        for relation in relations:
+            assert _columns(conn_a, relation) == _columns(conn_b, relation), relation
+
+
+def test_incremental_build_equals_full_refresh(run: Run):
+    with psycopg.connect(run.incremental_url) as conn:
+        relations = _relations(conn)
+    mismatches = {relation: _differences(run, relation) for relation in relations}
+    mismatches = {relation: found for relation, found in mismatches.items() if found}
+    assert not mismatches, json.dumps(mismatches, indent=2, default=str)
+
+
+def test_only_superseded_price_versions_differ(run: Run):
+    """The snapshot rows left out above: A's run after batch 1 recorded the rate batch 2
+    restated, as a version now superseded; B only ever saw the restated rate."""
+    query = """
+        select provider, model, effective_from
+        from analytics.provider_pricing
+        where not is_current_version
+    """
+    with psycopg.connect(run.incremental_url) as conn:
+        superseded = conn.execute(query).fetchall()
+    with psycopg.connect(run.full_refresh_url) as conn:
+        assert conn.execute(query).fetchall() == []
+    assert superseded == [run.scenario.restated]
+
+
+def test_second_build_was_incremental(run: Run):
+    """Some rows of the incremental facts were kept from the first build (their xmin is that
+    build's transaction), so the comparison covers the incremental path, not a re-build."""
+    for relation in ("task_executions", "routing_decisions"):
+        with psycopg.connect(run.incremental_url) as conn:
+            transactions = conn.execute(
+                sql.SQL(
+                    "select count(*) from (select distinct xmin::text from {}) as inserted"
+                ).format(sql.Identifier("analytics", relation))
+            ).fetchone()[0]
+        assert transactions >= 2, f"{relation}: every row was re-built (or none)"
+
+
+def test_batch_2_changes_the_marts(run: Run):
+    """Each change in batch 2 reached analytics.task_executions, so the equality above is not
+    vacuous: the incremental run had to pick up every one of them."""
+    before, after = run.after_batch_1, _tasks(run.incremental_url)
+    scenario = run.scenario
+
+    assert scenario.late_ids and not scenario.late_ids & before.keys()
+    assert scenario.late_ids <= after.keys()
+    assert min(after[task_id]["timestamp_start"] for task_id in scenario.late_ids) < max(
+        row["timestamp_start"] for row in before.values()
+    )
+
+    for task_id, status in scenario.status_changed.items():
+        assert (before[task_id]["status"], after[task_id]["status"]) == ("completed", status)
+    for task_id, tokens in scenario.tokens_changed.items():
+        assert before[task_id]["tokens_used"] == tokens - 137
+        assert after[task_id]["tokens_used"] == tokens
+        assert after[task_id]["cost_actual"] > before[task_id]["cost_actual"]
+    duplicated = scenario.duplicated_id
+    assert after[duplicated]["created_at"] > before[duplicated]["created_at"]
+
+    decided_late = [task_id for task_id in scenario.late_decision_task_ids if task_id in before]
+    assert len(decided_late) >= 3
+    for task_id in decided_late:
+        assert not before[task_id]["has_routing_decision"]
+        assert after[task_id]["has_routing_decision"]
+
+    def isolated(task_id: str) -> bool:
+        """Only its own change re-builds it: another tenant's, and before any new price."""
+        row = after[task_id]
+        return row["tenant_id"] != scenario.tenant_id and row["timestamp_start"] < REPRICED_FROM
+
+    touched = [*scenario.status_changed, *scenario.tokens_changed, duplicated, *decided_late]
+    assert all(isolated(task_id) for task_id in touched)
+    assert any(isolated(task_id) for task_id in scenario.late_ids)
+
+    def repriced(provider: str, model: str, since: datetime) -> list[str]:
+        return [
+            task_id
+            for task_id, row in before.items()
+            if (row["provider_used"], row["model"], row["pricing_tier"])
+            == (provider, model, "standard")
+            and row["cost_source"] == "computed"
+            and row["token_cost_usd"]
+            and row["timestamp_start"] >= since
+            and task_id not in scenario.tokens_changed
+        ]
+
+    new_row_tasks = repriced(*scenario.repriced, REPRICED_FROM)
+    assert new_row_tasks
+    for task_id in new_row_tasks:
+        assert after[task_id]["cost_actual"] < before[task_id]["cost_actual"], task_id
+    restated_tasks = repriced(*scenario.restated)
+    assert restated_tasks
+    for task_id in restated_tasks:
+        assert after[task_id]["cost_actual"] > before[task_id]["cost_actual"], task_id
+
+    rebased = [
+        task_id
+        for task_id, row in after.items()
+        if row["tenant_id"] == scenario.tenant_id
+        and row["baseline_source"] == "default_provider"
+        and task_id in before
+        and row["cost_baseline"] != before[task_id]["cost_baseline"]
+    ]
+    assert rebased
+    with psycopg.connect(run.incremental_url) as conn:
+        defaults = conn.execute(
+            """
+            select distinct prices.provider, prices.model
+            from analytics.task_executions as executions
+            inner join analytics.provider_pricing as prices
+                on executions.default_price_id = prices.price_id
+            where executions.tenant_id = %s and executions.baseline_source = 'default_provider'
+            """,
+            (scenario.tenant_id,),
+        ).fetchall()
+    assert defaults == [scenario.new_default]
