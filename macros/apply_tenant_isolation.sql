@@ -16,6 +16,8 @@
     - readers get SELECT only on relations with a tenant_id and on var('tenant_free_relations')
       (not tenant data); nothing in any other schema. Privileges of a relation dbt has just
       re-created start empty: until this macro has run, readers see nothing (fails closed).
+    The roles themselves are created by create_analytics_roles (on-run-start), so that
+    models and tests that name them work on the first build of a new server.
 -#}
 {%- macro apply_tenant_isolation() -%}
     {{ return(adapter.dispatch('apply_tenant_isolation', 'routing_analytics')()) }}
@@ -40,27 +42,9 @@
     do $apply_tenant_isolation$
     declare
         relation record;
-        role_name text;
         tenant_filter text;
     begin
         perform pg_advisory_xact_lock(hashtext('routing_analytics.apply_tenant_isolation'));
-        foreach role_name in array array[
-            {{ dbt.string_literal(owner) }},
-            {{ dbt.string_literal(reader) }},
-            {{ dbt.string_literal(analyst) }}
-        ] loop
-            if not exists (select from pg_catalog.pg_roles where rolname = role_name) then
-                begin
-                    execute format('create role %I nologin', role_name);
-                exception when duplicate_object or unique_violation then
-                    null;  -- created meanwhile by a build in another database
-                end;
-            end if;
-        end loop;
-        if not pg_has_role(current_user, {{ dbt.string_literal(owner) }}, 'member') then
-            execute format('grant %I to %I', {{ dbt.string_literal(owner) }}, current_user);
-        end if;
-
         execute format('grant usage, create on schema %I to %I',
             {{ dbt.string_literal(schema) }}, {{ dbt.string_literal(owner) }});
         if exists (

@@ -63,6 +63,15 @@ tasks_to_rebuild as (
     from stg_router__task_executions as executions
     cross join watermark
     where executions._loaded_at > watermark.rebuild_since_at
+    -- A decision not published yet, whatever its landing time (valid only since).
+    union
+    select decisions.task_execution_id
+    from stg_router__routing_decisions as decisions
+    where not exists (
+        select
+        from {{ this }} as built
+        where built.id = decisions.routing_decision_id
+    )
 ),
 
 {% endif %}

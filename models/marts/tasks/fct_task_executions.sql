@@ -143,6 +143,16 @@ tasks_to_rebuild as (
     from decisions_loaded_at as decisions
     cross join watermark
     where decisions.decisions_loaded_at > watermark.rebuild_since_at
+    -- A task not published yet, whatever its landing time: e.g. rejected until a price row
+    -- made its provider known, a price that starts after the task itself.
+    union
+    select executions.task_execution_id
+    from stg_router__task_executions as executions
+    where not exists (
+        select
+        from {{ this }} as built
+        where built.id = executions.task_execution_id
+    )
 ),
 
 {% endif %}
