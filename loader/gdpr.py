@@ -48,14 +48,6 @@ where class.relkind in ('r', 'p') and not (namespace.nspname = any(%s))
 order by 1, 2
 """
 
-MATERIALIZED_VIEWS = """
-select namespace.nspname, class.relname
-from pg_catalog.pg_class as class
-inner join pg_catalog.pg_namespace as namespace on namespace.oid = class.relnamespace
-where class.relkind = 'm' and not (namespace.nspname = any(%s))
-order by 1, 2
-"""
-
 
 @dataclass(frozen=True)
 class Deletion:
@@ -95,10 +87,7 @@ def forget_tenant(settings: Settings, tenant: str) -> Deletion:
             )
         if _exists(conn, "raw.loads"):
             removed.update(_forget_raw(conn, tenant))
-        for schema, view in conn.execute(MATERIALIZED_VIEWS, (list(SYSTEM_SCHEMAS),)).fetchall():
-            conn.execute(
-                sql.SQL("refresh materialized view {}").format(sql.Identifier(schema, view))
-            )
+        db.refresh_materialized_views(conn, concurrently=False)
         deletion = Deletion(tenant_key_hash(settings, tenant), removed)
         conn.execute(
             "insert into audit.tenant_deletions (tenant_key_hash, rows_removed) values (%s, %s)",

@@ -34,15 +34,6 @@ where class.relnamespace = 'analytics'::regnamespace and class.relkind in ('r', 
 order by 1
 """
 
-MATERIALIZED_VIEWS = """
-select namespace.nspname, class.relname
-from pg_catalog.pg_class as class
-inner join pg_catalog.pg_namespace as namespace on namespace.oid = class.relnamespace
-where class.relkind = 'm' and class.relispopulated
-  and namespace.nspname not in ('pg_catalog', 'information_schema')
-order by 1, 2
-"""
-
 
 class RunInProgress(TransientError):
     """Another scheduled run holds the lock; cron will try again at its next tick."""
@@ -67,16 +58,8 @@ def run_lock(settings: Settings, *, wait: bool) -> Iterator[None]:
 
 
 def refresh_materialized_views(settings: Settings) -> list[str]:
-    refreshed = []
     with db.connect(settings, autocommit=True) as conn:
-        for schema, view in conn.execute(MATERIALIZED_VIEWS).fetchall():
-            conn.execute(
-                sql.SQL("refresh materialized view concurrently {}").format(
-                    sql.Identifier(schema, view)
-                )
-            )
-            refreshed.append(f"{schema}.{view}")
-    return refreshed
+        return db.refresh_materialized_views(conn, concurrently=True)
 
 
 def drop_next(settings: Settings) -> None:
