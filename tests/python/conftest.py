@@ -10,7 +10,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -84,34 +85,50 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="session")
-def warehouse(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
-    """Fixture data with faults, loaded and built once per session (dbt build --full-refresh:
-    models, data tests, unit tests). Shared: tests read it and must not change it."""
-    folder = tmp_path_factory.mktemp("warehouse")
-    generated = generate(
-        GenerateOptions(
-            out_dir=folder / "data",
-            tenants=4,
-            days=4,
-            executions=6_000,
-            seed=11,
-            end_date=date(2026, 11, 20),
-            faults=True,
-        )
-    )
+@contextmanager
+def built_database(
+    server_url: str,
+    folder: Path,
+    options: GenerateOptions,
+    before_build: Callable[[str, GenerateResult], None] | None = None,
+) -> Iterator[Warehouse]:
+    """Generated data loaded into a fresh database and built with dbt build --full-refresh."""
+    generated = generate(options)
     with throwaway_database(server_url) as url:
         env = {
             **os.environ,
             "ANALYTICS_DATABASE_URL": url,
             "ANALYTICS_STATE_DIR": str(folder / "state"),
         }
-        loaded = cli(env, "load", str(folder / "data"))
+        loaded = cli(env, "load", str(options.out_dir))
         assert loaded.returncode == 0, loaded.stderr
-        land_by_hand(url, generated.files["task_executions"][0])
+        if before_build is not None:
+            before_build(url, generated)
         built = cli(env, "build", "--full-refresh")
         assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-2000:]
         yield Warehouse(url=url, generated=generated, env=env)
+
+
+@pytest.fixture(scope="session")
+def warehouse(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """Fixture data with faults, loaded and built once per session (dbt build --full-refresh:
+    models, data tests, unit tests). Shared: tests read it and must not change it."""
+    folder = tmp_path_factory.mktemp("warehouse")
+    options = GenerateOptions(
+        out_dir=folder / "data",
+        tenants=4,
+        days=4,
+        executions=6_000,
+        seed=11,
+        end_date=date(2026, 11, 20),
+        faults=True,
+    )
+
+    def land_one_by_hand(url: str, generated: GenerateResult) -> None:
+        land_by_hand(url, generated.files["task_executions"][0])
+
+    with built_database(server_url, folder, options, land_one_by_hand) as built:
+        yield built
 
 
 HAND_LANDED_ID = "0b0b0b0b-0000-4000-8000-000000000001"

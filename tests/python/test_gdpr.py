@@ -3,18 +3,16 @@ transaction, recorded without the tenant id; the other tenants' figures do not m
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import cli
+from conftest import built_database, cli
 from psycopg import sql
 
-from loader.generate import GenerateOptions, generate
-from loader.throwaway import throwaway_database
+from loader.generate import GenerateOptions
 
 pytestmark = pytest.mark.integration
 
@@ -44,27 +42,17 @@ where class.relkind in ('r', 'p', 'm') and attribute.attnum > 0 and not attribut
 @pytest.fixture(scope="module")
 def env(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     folder = tmp_path_factory.mktemp("gdpr")
-    generate(
-        GenerateOptions(
-            out_dir=folder / "data",
-            tenants=4,
-            days=3,
-            executions=3_000,
-            seed=5,
-            end_date=date(2026, 11, 20),
-            faults=True,
-        )
+    options = GenerateOptions(
+        out_dir=folder / "data",
+        tenants=4,
+        days=3,
+        executions=3_000,
+        seed=5,
+        end_date=date(2026, 11, 20),
+        faults=True,
     )
-    with throwaway_database(server_url) as url:
-        environment = {
-            **os.environ,
-            "ANALYTICS_DATABASE_URL": url,
-            "ANALYTICS_STATE_DIR": str(folder / "state"),
-        }
-        for step in (("load", str(folder / "data")), ("build", "--full-refresh")):
-            done = cli(environment, *step)
-            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-        yield environment
+    with built_database(server_url, folder, options) as built:
+        yield built.env
 
 
 def figures(url: str) -> dict[str, list[tuple]]:

@@ -51,6 +51,7 @@ from psycopg import sql
 
 from loader.db import apply_raw_ddl
 from loader.generate import GenerateOptions, GenerateResult, generate
+from loader.generate.catalog import STATUSES, TASK_TYPES
 from loader.throwaway import throwaway_database
 
 pytestmark = pytest.mark.integration
@@ -86,18 +87,6 @@ DBT_RUN_TIME_COLUMNS: dict[str, frozenset[str]] = {
 # on their own (test_only_superseded_price_versions_differ).
 CURRENT_ROWS_ONLY: dict[str, str] = {"analytics.provider_pricing": "is_current_version"}
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-STATUSES = frozenset({"completed", "failed", "timeout", "cancelled"})
-TASK_TYPES = frozenset(
-    {
-        "code_completion",
-        "code_refactoring",
-        "bug_fix",
-        "test_generation",
-        "documentation",
-        "code_review",
-        "other",
-    }
-)
 PROVIDERS = frozenset({"github_copilot", "openai", "google", "anthropic", "mistral", "deepseek"})
 TOKEN_FIELDS = (
     "tokens_used",

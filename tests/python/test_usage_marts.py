@@ -14,21 +14,14 @@ import psycopg
 import pytest
 from conftest import rows
 
+from loader.generate.catalog import TASK_TYPES
+
 pytestmark = pytest.mark.integration
 
 MATERIALIZED_VIEW = "analytics_private.daily_tenant_metrics"
 PUBLISHED_VIEW = "analytics.daily_tenant_metrics"
 READER_ROLE = "analytics_reader"
 ANALYST_ROLE = "analytics_analyst"
-TASK_TYPES = (
-    "code_completion",
-    "code_refactoring",
-    "bug_fix",
-    "test_generation",
-    "documentation",
-    "code_review",
-    "other",
-)
 MV_COLUMNS = (
     "tasks_count",
     "total_cost",
