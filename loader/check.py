@@ -118,44 +118,60 @@ class CheckResult:
     detail: str | None = None
 
 
+def check_target(settings: Settings) -> Path:
+    """dbt's target folder for the checks; `run` builds into it so its results can be read."""
+    return settings.state_dir / "dbt" / "check-target"
+
+
 def run_checks(
-    settings: Settings, data_docs: Path | None = None, suffix: str = ""
+    settings: Settings,
+    data_docs: Path | None = None,
+    suffix: str = "",
+    *,
+    gates_already_run: bool = False,
 ) -> list[CheckResult]:
-    target = settings.state_dir / "dbt" / "check-target"
+    """`gates_already_run`: a `dbt build` into check_target() just ran the gates (they are
+    tests of the build): read their results instead of running them a second time."""
+    target = check_target(settings)
     schema = PUBLISHED_SCHEMA + suffix
     # First: any dbt invocation (the gates below too) re-applies isolation on its way out.
     with db.connect(settings) as conn:
         gaps = [name for (name,) in conn.execute(ISOLATION_GAPS, (schema,)).fetchall()]
     dbt_vars = ["--vars", json.dumps({"publish_suffix": suffix})]
-    results = dbt_gates(settings, target, dbt_vars)
+    results = dbt_gates(settings, target, dbt_vars, run_tests=not gates_already_run)
     results += expectation_results(settings, data_docs, schema)
     results += monitoring(settings, target, gaps, schema, dbt_vars)
     record(settings, results)
     return results
 
 
-def dbt_gates(settings: Settings, target: Path, dbt_vars: list[str]) -> list[CheckResult]:
-    run_dbt(
-        settings,
-        [
-            "test",
-            "--select",
-            "tag:data_quality",
-            "--target-path",
-            str(target),
-            "--quiet",
-            *dbt_vars,
-        ],
-    )
+def dbt_gates(
+    settings: Settings, target: Path, dbt_vars: list[str], *, run_tests: bool = True
+) -> list[CheckResult]:
     run_results = target / "run_results.json"
+    if run_tests:
+        # A dbt that fails before running any test must not leave an older run's results.
+        run_results.unlink(missing_ok=True)
+        run_dbt(
+            settings,
+            [
+                "test",
+                "--select",
+                "tag:data_quality",
+                "--target-path",
+                str(target),
+                "--quiet",
+                *dbt_vars,
+            ],
+        )
     if not run_results.exists():
         raise UserError("dbt did not run the data-quality tests; run `routing-analytics build`")
     manifest = json.loads((target / "manifest.json").read_text())["nodes"]
     results = []
     for result in json.loads(run_results.read_text())["results"]:
-        if not result["unique_id"].startswith("test."):
-            continue  # the on-run hooks
         node = manifest.get(result["unique_id"], {})
+        if "data_quality" not in node.get("tags", ()):
+            continue  # the on-run hooks, and the build's other nodes
         status = {"pass": "pass", "warn": "warn", "fail": "fail"}.get(result["status"], "fail")
         results.append(
             CheckResult(
@@ -295,8 +311,14 @@ def _scalar(conn: psycopg.Connection, query: str) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(Decimal("0.01"))
 
 
-def print_check(settings: Settings, data_docs: Path | None, suffix: str = "") -> int:
-    results = run_checks(settings, data_docs, suffix)
+def print_check(
+    settings: Settings,
+    data_docs: Path | None,
+    suffix: str = "",
+    *,
+    gates_already_run: bool = False,
+) -> int:
+    results = run_checks(settings, data_docs, suffix, gates_already_run=gates_already_run)
     width = max(len(r.name) for r in results)
     for r in results:
         figure = r.rows_failing if r.measured is None else r.measured

@@ -42,6 +42,10 @@ def test_a_run_loads_builds_checks_and_refreshes(run_env, tmp_path):
     url = run_env["ANALYTICS_DATABASE_URL"]
     assert rows(url, "select count(*) > 0 from analytics.daily_tenant_metrics") == [(True,)]
     assert rows(url, "select count(distinct run_id) from monitoring.data_quality") == [(1,)]
+    # The gates ran once, as tests of the build; check recorded their results.
+    assert rows(
+        url, "select count(*) from monitoring.data_quality where check_kind = 'dbt_test'"
+    ) == [(6,)]
 
     published = rows(url, "select count(*), sum(cost_actual) from analytics.task_executions")
 
