@@ -120,6 +120,13 @@
                 namespace.nspname = {{ dbt.string_literal(schema) }}
                 and class.relkind in ('r', 'p', 'v', 'm', 'f')
         loop
+            -- Lock a table before touching its catalog row: an autovacuum that is analysing
+            -- it then only blocks us, and PostgreSQL cancels it, instead of both waiting on
+            -- each other (deadlock, seen after retention deleted many rows).
+            if relation.relation_kind in ('r', 'p') then
+                execute format('lock table %I.%I in access exclusive mode',
+                    relation.schema_name, relation.relation_name);
+            end if;
             execute format('revoke all on %I.%I from public, %I, %I',
                 relation.schema_name, relation.relation_name,
                 {{ dbt.string_literal(reader) }}, {{ dbt.string_literal(analyst) }});
