@@ -9,6 +9,11 @@
 --    provider_performance (per-tenant executions, successes and priced executions at each
 --    aggregation level; a global row equals the sum of its tenants' rows),
 --    customer_roi_snapshots (every snapshot's exact 30-day totals and counts).
+-- Part 2 covers the periods the marts rebuild from their tasks: once retention has deleted
+-- old tasks, the sealed periods before detail_kept_from() keep figures those tasks no longer
+-- back (tests/python/test_retention.py proves them unchanged instead).
+{%- set first_open_moment = first_unsealed_period('timestamp') %}
+{%- set first_open_date = first_unsealed_period('date') %}
 with
 
 stg_router__task_executions as (
@@ -42,6 +47,12 @@ fct_task_executions as (
     from {{ ref('fct_task_executions') }}
 ),
 
+open_task_executions as (
+    select *
+    from fct_task_executions
+    where timestamp_start >= {{ first_open_moment }}
+),
+
 fct_tenant_usage_daily as (
     select
         tenant_id,
@@ -51,6 +62,7 @@ fct_tenant_usage_daily as (
         completed_baseline_exact_usd,
         completed_savings_exact_usd
     from {{ ref('fct_tenant_usage_daily') }}
+    where date >= {{ first_open_date }}
 ),
 
 daily_tenant_metrics as (
@@ -63,6 +75,7 @@ daily_tenant_metrics as (
         total_savings,
         other_status_cost
     from {{ ref('daily_tenant_metrics') }}
+    where date >= {{ first_open_date }}
 ),
 
 fct_provider_performance as (
@@ -75,6 +88,7 @@ fct_provider_performance as (
         successful_executions,
         priced_executions
     from {{ ref('fct_provider_performance') }}
+    where period_start >= {{ first_open_moment }}
 ),
 
 fct_customer_roi_daily as (
@@ -88,6 +102,7 @@ fct_customer_roi_daily as (
         total_savings_30d_exact_usd,
         other_status_cost_30d_exact_usd
     from {{ ref('fct_customer_roi_daily') }}
+    where snapshot_date >= {{ first_unsealed_period('date', days_read_before=59) }}
 ),
 
 -- 1. Staged tasks through the savings model, per tenant and for all tenants (null tenant).
@@ -183,7 +198,7 @@ tenant_tasks_summed as (
         sum(cost_actual) filter (where status <> 'completed') as other_status_cost_usd,
         sum(cost_baseline) filter (where status = 'completed') as completed_baseline_usd,
         sum(savings) filter (where status = 'completed') as completed_savings_usd
-    from fct_task_executions
+    from open_task_executions
     group by tenant_id
 ),
 
@@ -284,21 +299,27 @@ daily_metrics_compared as (
 ),
 
 aggregation_levels as (
-    select aggregation_level
+    select
+        aggregation_level,
+        truncation_unit
     from (
-        values ('hourly'), ('daily'), ('weekly'), ('monthly')
-    ) as levels (aggregation_level)
+        values ('hourly', 'hour'), ('daily', 'day'), ('weekly', 'week'), ('monthly', 'month')
+    ) as levels (aggregation_level, truncation_unit)
 ),
 
+-- Per level, the tasks of the periods the mart rebuilds (a week or month that began before
+-- detail_kept_from() is sealed with all its tasks).
 tenant_levels_expected as (
     select
-        task_totals.tenant_id,
+        executions.tenant_id,
         levels.aggregation_level,
-        task_totals.task_count,
-        task_totals.completed_tasks,
-        task_totals.priced_tasks
-    from tenant_tasks_summed as task_totals
+        count(*) as task_count,
+        count(*) filter (where executions.status = 'completed') as completed_tasks,
+        count(*) filter (where executions.is_priced) as priced_tasks
+    from open_task_executions as executions
     cross join aggregation_levels as levels
+    where date_trunc(levels.truncation_unit, executions.timestamp_start) >= {{ first_open_moment }}
+    group by executions.tenant_id, levels.aggregation_level
 ),
 
 performance_summed as (
@@ -409,7 +430,7 @@ tenant_days_summed as (
         sum(cost_baseline) filter (where status = 'completed' and is_priced) as baseline_usd,
         sum(savings) filter (where status = 'completed' and is_priced) as savings_usd,
         sum(cost_actual) filter (where status <> 'completed') as other_status_cost_usd
-    from fct_task_executions
+    from open_task_executions
     group by tenant_id, {{ utc_date('timestamp_start') }}
 ),
 

@@ -96,3 +96,29 @@ begin
     end loop;
 end;
 $$;
+
+-- Retention (loader/retention.py) keeps its books here, and the aggregate marts read them:
+-- runs.detail_kept_from seals every aggregate period older than the task-level detail still
+-- held (those figures can no longer be recomputed, so the marts keep them as they are);
+-- usage_users_seen remembers, per tenant and pseudonymous user, the days of the usage events
+-- retention deleted, so that a returning user is not counted as new.
+create schema if not exists retention;
+revoke all on schema retention from public;
+
+create table if not exists retention.runs (
+    run_id bigint generated always as identity primary key,
+    ran_at timestamptz not null default now(),
+    as_of timestamptz not null,
+    detail_kept_from timestamptz not null,
+    aggregates_kept_from timestamptz not null,
+    quarantine_kept_from timestamptz not null,
+    rows_removed jsonb not null default '{}'
+);
+
+create table if not exists retention.usage_users_seen (
+    tenant_id text not null,
+    user_id text not null,
+    first_seen_date date not null,
+    last_seen_date date not null,
+    primary key (tenant_id, user_id)
+);

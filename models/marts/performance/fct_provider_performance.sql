@@ -1,6 +1,18 @@
+{#-
+    Incremental with replace_unsealed: each run rebuilds every period that starts at or after
+    detail_kept_from() (all periods while retention never ran) from its tasks, and keeps the
+    sealed periods before it as they are, because retention has deleted their tasks. Never
+    rebuilt from scratch (full_refresh false): that would lose the sealed periods.
+-#}
+{%- set first_open_moment = first_unsealed_period('timestamp') -%}
 {{
     config(
         alias='provider_performance',
+        materialized='incremental',
+        incremental_strategy='replace_unsealed',
+        sealing={'period_column': 'period_start', 'period_type': 'timestamp'},
+        full_refresh=false,
+        on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['provider', 'period_start']},
             {'columns': ['tenant_id', 'period_start']},
@@ -38,6 +50,8 @@ fct_task_executions as (
         timestamp_start,
         created_at
     from {{ ref('fct_task_executions') }}
+    -- Older tasks belong to sealed periods only.
+    where timestamp_start >= {{ first_open_moment }}
 ),
 
 -- What each metric covers, decided per task (see the model's description): durations only
@@ -221,6 +235,8 @@ final as (
         contributing_tenants,
         created_at
     from global_rows_filtered
+    -- A week or month that began before the horizon lost some of its tasks: it stays sealed.
+    where period_start >= {{ first_open_moment }}
 )
 
 select * from final

@@ -1,6 +1,21 @@
+{#-
+    Incremental with replace_unsealed: a snapshot reads its day and the 59 before (the current
+    and the previous 30-day windows), so every snapshot from 59 days after
+    detail_kept_from() on is rebuilt from its tasks on each run (all of them while retention
+    never ran); older ones are sealed and kept as they are, because retention has deleted
+    tasks they were computed from. Never rebuilt from scratch (full_refresh false): that
+    would lose the sealed snapshots.
+-#}
+{%- set first_open_moment = first_unsealed_period('timestamp') -%}
+{%- set first_open_snapshot_date = first_unsealed_period('date', days_read_before=59) -%}
 {{
     config(
         alias='customer_roi_snapshots',
+        materialized='incremental',
+        incremental_strategy='replace_unsealed',
+        sealing={'period_column': 'snapshot_date', 'period_type': 'date', 'days_read_before': 59},
+        full_refresh=false,
+        on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['tenant_id', 'snapshot_date'], 'unique': true},
             {'columns': ['snapshot_date']},
@@ -25,6 +40,8 @@ fct_task_executions as (
         timestamp_start,
         created_at
     from {{ ref('fct_task_executions') }}
+    -- Older tasks are read by sealed snapshots only.
+    where timestamp_start >= {{ first_open_moment }}
 ),
 
 stg_router__tenants as (
@@ -111,12 +128,29 @@ task_type_days_aggregated as (
 
 -- The day spine: every day from a tenant's first task to the newest task day of the
 -- warehouse, so a quiet day (or month) still gets its row.
+task_dates_unioned as (
+    select
+        tenant_id,
+        task_date
+    from tenant_days_aggregated
+    {%- if is_incremental() %}
+    -- A tenant's sealed snapshots keep its spine starting where it always started.
+    union all
+    select
+        tenant_id,
+        min(snapshot_date) as task_date
+    from {{ this }}
+    where snapshot_date < {{ first_open_snapshot_date }}
+    group by tenant_id
+    {%- endif %}
+),
+
 tenant_date_ranges as (
     select
         tenant_id,
         min(task_date) as first_date,
         max(max(task_date)) over () as last_date
-    from tenant_days_aggregated
+    from task_dates_unioned
     group by tenant_id
 ),
 
@@ -426,6 +460,7 @@ final as (
             as savings_trend,
         created_at
     from windows_joined
+    where snapshot_date >= {{ first_open_snapshot_date }}
 )
 
 select * from final

@@ -1,6 +1,18 @@
+{#-
+    Incremental with replace_unsealed: each run rebuilds every day from detail_kept_from() on
+    (all days while retention never ran) and keeps the sealed days before it as they are,
+    because retention has deleted their detail. Never rebuilt from scratch (full_refresh
+    false): that would lose the sealed days.
+-#}
+{%- set first_open_date = first_unsealed_period('date') -%}
 {{
     config(
         alias='usage_analytics',
+        materialized='incremental',
+        incremental_strategy='replace_unsealed',
+        sealing={'period_column': 'date', 'period_type': 'date'},
+        full_refresh=false,
+        on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['tenant_id', 'date'], 'unique': true},
             {'columns': ['date']},
@@ -15,6 +27,7 @@ fct_task_executions as (
         tenant_id,
         task_type,
         status,
+        duration_ms,
         cost_actual,
         cost_baseline,
         savings,
@@ -34,6 +47,14 @@ stg_router__usage_events as (
     from {{ ref('stg_router__usage_events') }}
 ),
 
+stg_retention__usage_users_seen as (
+    select
+        tenant_id,
+        user_id,
+        first_seen_date
+    from {{ ref('stg_retention__usage_users_seen') }}
+),
+
 -- Every figure of a day, exact; shown figures are rounded in `final` only.
 tasks_aggregated as (
     select
@@ -42,7 +63,12 @@ tasks_aggregated as (
         count(*) as tasks_created,
         count(*) filter (where not is_priced) as unpriced_tasks,
         {{ counts_by_value_json('task_type', var('router_task_types')) }} as tasks_by_type,
+        count(*) filter (where status = 'completed') as completed_tasks,
+        count(duration_ms) filter (where status = 'completed') as completed_timed_tasks,
+        sum(duration_ms) filter (where status = 'completed') as completed_duration_ms,
         sum(cost_actual) as total_cost_exact_usd,
+        sum(cost_actual) filter (where status = 'completed') as completed_cost_exact_usd,
+        sum(cost_actual) filter (where status <> 'completed') as other_status_cost_exact_usd,
         sum(cost_baseline) filter (where status = 'completed') as completed_baseline_exact_usd,
         sum(savings) filter (where status = 'completed') as completed_savings_exact_usd,
         max(created_at) as created_at
@@ -62,14 +88,29 @@ events_aggregated as (
     group by tenant_id, {{ utc_date('occurred_at') }}
 ),
 
+-- The events still held, and the first days of the events retention deleted.
+user_days_unioned as (
+    select
+        tenant_id,
+        user_id,
+        {{ utc_date('occurred_at') }} as seen_date
+    from stg_router__usage_events
+    where user_id is not null
+    union all
+    select
+        tenant_id,
+        user_id,
+        first_seen_date as seen_date
+    from stg_retention__usage_users_seen
+),
+
 -- A user is new to a tenant on the day of their first event with that tenant, ever.
 users_first_seen as (
     select
         tenant_id,
         user_id,
-        min({{ utc_date('occurred_at') }}) as first_seen_date
-    from stg_router__usage_events
-    where user_id is not null
+        min(seen_date) as first_seen_date
+    from user_days_unioned
     group by tenant_id, user_id
 ),
 
@@ -92,6 +133,16 @@ activity_dates_unioned as (
         tenant_id,
         activity_date
     from events_aggregated
+    {%- if is_incremental() %}
+    -- A tenant's sealed days keep its spine starting where it always started.
+    union all
+    select
+        tenant_id,
+        min(date) as activity_date
+    from {{ this }}
+    where date < {{ first_open_date }}
+    group by tenant_id
+    {%- endif %}
 ),
 
 -- The newest day with any data in the warehouse (from the data, never from the clock).
@@ -123,12 +174,17 @@ days_joined as (
         tenant_days_spined.tenant_id,
         tenant_days_spined.activity_date,
         day_tasks.tasks_by_type,
+        day_tasks.completed_duration_ms,
         day_tasks.total_cost_exact_usd,
+        day_tasks.completed_cost_exact_usd,
+        day_tasks.other_status_cost_exact_usd,
         day_tasks.completed_baseline_exact_usd,
         day_tasks.completed_savings_exact_usd,
         coalesce(day_events.active_users, 0) as active_users,
         coalesce(day_new_users.new_users, 0) as new_users,
         coalesce(day_tasks.tasks_created, 0) as tasks_created,
+        coalesce(day_tasks.completed_tasks, 0) as completed_tasks,
+        coalesce(day_tasks.completed_timed_tasks, 0) as completed_timed_tasks,
         coalesce(day_events.api_calls_made, 0) as api_calls_made,
         coalesce(day_events.dashboard_views, 0) as dashboard_views,
         coalesce(day_tasks.unpriced_tasks, 0) as unpriced_tasks,
@@ -171,8 +227,14 @@ final as (
         total_cost_exact_usd,
         completed_baseline_exact_usd,
         completed_savings_exact_usd,
-        unpriced_tasks
+        unpriced_tasks,
+        completed_tasks,
+        completed_cost_exact_usd,
+        other_status_cost_exact_usd,
+        completed_timed_tasks,
+        completed_duration_ms
     from days_joined
+    where activity_date >= {{ first_open_date }}
 )
 
 select * from final

@@ -4,7 +4,8 @@
     var('private_published_schema'): PostgreSQL cannot put row-level security on a
     materialized view, so readers reach it only through the self-filtering view
     analytics.daily_tenant_metrics (daily_tenant_metrics.sql). Days are UTC days whatever
-    the time zone of the session that refreshes it (utc_date).
+    the time zone of the session that refreshes it (utc_date). It reads usage_analytics,
+    which holds the same day figures and keeps them when retention deletes the tasks.
     full_refresh=true: every dbt build re-creates it from the current SQL. Without it, dbt
     only runs `refresh materialized view` on an existing one and never notices that the
     query changed (it compares the indexes only), so an edited definition would silently
@@ -27,31 +28,43 @@
 
 with
 
-fct_task_executions as (
+fct_tenant_usage_daily as (
     select
         tenant_id,
-        status,
-        duration_ms,
-        cost_actual,
-        savings,
-        is_priced,
-        timestamp_start
-    from {{ ref('fct_task_executions') }}
+        date,
+        tasks_created,
+        completed_tasks,
+        completed_timed_tasks,
+        completed_duration_ms,
+        completed_cost_exact_usd,
+        completed_savings_exact_usd,
+        other_status_cost_exact_usd,
+        unpriced_tasks
+    from {{ ref('fct_tenant_usage_daily') }}
 ),
 
+-- avg_duration is avg(duration_ms) of the day's completed tasks, exactly as avg() gives it.
+durations_averaged as (
+    select
+        *,
+        completed_duration_ms / nullif(completed_timed_tasks, 0) as avg_duration
+    from fct_tenant_usage_daily
+    where tasks_created > 0
+),
+
+-- The days with tasks.
 final as (
     select
         tenant_id,
-        {{ utc_date('timestamp_start') }} as date,
-        count(*) filter (where status = 'completed') as tasks_count,
-        sum(cost_actual) filter (where status = 'completed') as total_cost,
-        sum(savings) filter (where status = 'completed') as total_savings,
-        avg(duration_ms) filter (where status = 'completed') as avg_duration,
-        count(*) as all_tasks_count,
-        count(*) filter (where not is_priced) as unpriced_tasks_count,
-        sum(cost_actual) filter (where status <> 'completed') as other_status_cost
-    from fct_task_executions
-    group by tenant_id, {{ utc_date('timestamp_start') }}
+        date,
+        completed_tasks as tasks_count,
+        completed_cost_exact_usd as total_cost,
+        completed_savings_exact_usd as total_savings,
+        avg_duration,
+        tasks_created as all_tasks_count,
+        unpriced_tasks as unpriced_tasks_count,
+        other_status_cost_exact_usd as other_status_cost
+    from durations_averaged
 )
 
 select * from final
