@@ -14,7 +14,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 from loader import embedded
-from loader.config import Settings, load_settings
+from loader.config import (
+    RETENTION_AGGREGATE_DAYS,
+    RETENTION_DETAIL_DAYS,
+    RETENTION_QUARANTINE_DAYS,
+    Settings,
+    load_settings,
+)
 from loader.errors import LoaderError, UserError
 
 SQL_PATHS = ("models", "tests", "analyses", "snapshots")
@@ -124,7 +130,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_warehouse_commands(commands: argparse._SubParsersAction) -> None:
-    """roi, check, forget-tenant: questions to and duties of the built warehouse."""
+    """roi, check, run, forget-tenant, retention: questions to and duties of the warehouse."""
     roi = commands.add_parser("roi", help="the ROI calculator for one tenant and period")
     roi.add_argument("--tenant", required=True)
     roi.add_argument("--days", type=_positive, default=30)
@@ -158,10 +164,48 @@ def _add_warehouse_commands(commands: argparse._SubParsersAction) -> None:
     forget.add_argument("tenant")
     forget.set_defaults(handler=_forget_tenant)
 
+    retention = commands.add_parser(
+        "retention",
+        help="delete old task-level detail, aggregates and quarantined lines (one transaction)",
+    )
+    retention.add_argument(
+        "--detail-days",
+        type=_positive,
+        default=RETENTION_DETAIL_DAYS,
+        help="keep task executions, routing decisions and usage events this many UTC days"
+        " (default %(default)s)",
+    )
+    retention.add_argument(
+        "--aggregate-days",
+        type=_positive,
+        default=RETENTION_AGGREGATE_DAYS,
+        help="keep aggregate rows this many UTC days (default %(default)s)",
+    )
+    retention.add_argument(
+        "--quarantine-days",
+        type=_whole,
+        default=RETENTION_QUARANTINE_DAYS,
+        help="keep quarantined lines this many days (default %(default)s)",
+    )
+    retention.add_argument(
+        "--as-of",
+        type=_timestamp,
+        default=None,
+        help="measure the horizons from this moment, ISO 8601 with offset (default: now)",
+    )
+    retention.add_argument("--wait", action="store_true", help="wait for a run in progress")
+    retention.set_defaults(handler=_retention)
+
 
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def _whole(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
     return int(text)
 
 
@@ -279,6 +323,13 @@ def _forget_tenant(args: argparse.Namespace, settings: Settings) -> int:
     from loader.gdpr import print_forget_tenant  # noqa: PLC0415
 
     return print_forget_tenant(settings, args.tenant)
+
+
+def _retention(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.retention import RetentionPolicy, print_retention  # noqa: PLC0415
+
+    policy = RetentionPolicy(args.detail_days, args.aggregate_days, args.quarantine_days)
+    return print_retention(settings, policy, as_of=args.as_of, wait=args.wait)
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,6 +10,10 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 from loader.errors import UserError
 
 DEFAULT_PORT = 54329
+# Retention defaults (design document section 3; `routing-analytics retention` options).
+RETENTION_DETAIL_DAYS = 90
+RETENTION_AGGREGATE_DAYS = 730
+RETENTION_QUARANTINE_DAYS = 14
 DATABASE_URL_VAR = "ANALYTICS_DATABASE_URL"
 PORT_VAR = "ANALYTICS_DB_PORT"
 EMBEDDED_DATABASE = "analytics"

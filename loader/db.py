@@ -142,3 +142,22 @@ def refresh_materialized_views(conn: psycopg.Connection, *, concurrently: bool) 
     for schema, view in views:
         conn.execute(sql.SQL(statement).format(sql.Identifier(schema, view)))
     return [f"{schema}.{view}" for schema, view in views]
+
+
+def tables_with_column(conn: psycopg.Connection, column: str) -> list[tuple[str, str]]:
+    """(schema, table) of every table that has the column, in every schema but the system
+    ones; a partitioned table counts once (its partitions not apart)."""
+    return conn.execute(
+        """
+        select namespace.nspname, class.relname
+        from pg_catalog.pg_class as class
+        inner join pg_catalog.pg_namespace as namespace on namespace.oid = class.relnamespace
+        inner join pg_catalog.pg_attribute as attribute
+            on attribute.attrelid = class.oid and attribute.attname = %s
+            and not attribute.attisdropped
+        where class.relkind in ('r', 'p') and not class.relispartition
+          and namespace.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
+        order by 1, 2
+        """,
+        (column,),
+    ).fetchall()

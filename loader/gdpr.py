@@ -22,7 +22,8 @@ from loader.config import Settings
 from loader.errors import UserError
 from loader.privacy import load_or_create_key
 
-SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast", "audit")
+# The audit trail of deletions is kept (it names no tenant).
+KEPT_SCHEMAS = ("audit",)
 RAW_STREAMS = ("task_executions", "routing_decisions", "usage_events", "tenants")
 
 AUDIT_DDL = """
@@ -34,18 +35,6 @@ create table if not exists audit.tenant_deletions (
     deleted_at timestamptz not null default now(),
     rows_removed jsonb not null
 );
-"""
-
-TENANT_TABLES = """
-select namespace.nspname, class.relname
-from pg_catalog.pg_class as class
-inner join pg_catalog.pg_namespace as namespace on namespace.oid = class.relnamespace
-inner join pg_catalog.pg_attribute as attribute
-    on attribute.attrelid = class.oid and attribute.attname = 'tenant_id'
-    and not attribute.attisdropped
-where class.relkind in ('r', 'p') and not (namespace.nspname = any(%s))
-  and not class.relispartition
-order by 1, 2
 """
 
 
@@ -77,7 +66,9 @@ def forget_tenant(settings: Settings, tenant: str) -> Deletion:
     with db.connect(settings) as conn, conn.transaction():
         conn.execute(AUDIT_DDL)
         conn.execute("set local routing_analytics.maintenance = 'on'")
-        for schema, table in conn.execute(TENANT_TABLES, (list(SYSTEM_SCHEMAS),)).fetchall():
+        for schema, table in db.tables_with_column(conn, "tenant_id"):
+            if schema in KEPT_SCHEMAS:
+                continue
             removed[f"{schema}.{table}"] = _delete(
                 conn,
                 sql.SQL("delete from {} where tenant_id = %s").format(

@@ -1,0 +1,255 @@
+"""retention: old task-level detail, aggregates and quarantined lines leave every table in
+one transaction, and no aggregate figure inside its window moves, then or after a rebuild.
+
+One warehouse of 100 days (2026-08-13 .. 2026-11-20). Retention as of 2026-11-21 keeps 70
+days of detail (from 2026-09-12) and 85 days of aggregates (from 2026-08-28), so there are
+sealed periods (between the two horizons), rebuilt periods (after the detail horizon; ROI
+snapshots from 2026-11-10, 59 days later) and removed ones (before the aggregate horizon).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import psycopg
+import pytest
+from conftest import Warehouse, built_database, cli
+
+from loader.generate import GenerateOptions
+
+pytestmark = pytest.mark.integration
+
+AS_OF = "2026-11-21T00:00:00Z"
+DETAIL_DAYS, AGGREGATE_DAYS = 70, 85
+DETAIL_KEPT_FROM = datetime(2026, 9, 12, tzinfo=UTC)
+AGGREGATES_KEPT_FROM = datetime(2026, 8, 28, tzinfo=UTC)
+RETENTION = (
+    "retention",
+    "--as-of",
+    AS_OF,
+    "--detail-days",
+    str(DETAIL_DAYS),
+    "--aggregate-days",
+    str(AGGREGATE_DAYS),
+)
+
+# Each aggregate relation: the rows that must survive retention unchanged (inside the
+# aggregate window) and the rows that must be gone.
+AGGREGATES = {
+    "analytics.usage_analytics": "date >= %(day)s",
+    "analytics.customer_roi_snapshots": "snapshot_date >= %(day)s",
+    "analytics.provider_performance": "period_end > %(aggregates)s",
+    "analytics_private.daily_tenant_metrics": "date >= %(day)s",
+}
+WINDOW = {"day": AGGREGATES_KEPT_FROM.date(), "aggregates": AGGREGATES_KEPT_FROM}
+
+# Task-level detail, by the time that makes it old.
+DETAIL_TIMES = {
+    "analytics.task_executions": "timestamp_start",
+    "staging.base_router__task_executions": "started_at",
+    "staging.base_router__usage_events": "occurred_at",
+    "staging.stg_router__task_executions": "started_at",
+    "staging.stg_router__usage_events": "occurred_at",
+}
+
+
+@pytest.fixture(scope="module")
+def warehouse(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    folder = tmp_path_factory.mktemp("retention")
+    options = GenerateOptions(
+        out_dir=folder / "data",
+        tenants=4,
+        days=100,
+        executions=8_000,
+        seed=17,
+        end_date=date(2026, 11, 20),
+        faults=True,
+    )
+    with built_database(server_url, folder, options) as built:
+        yield built
+
+
+def query(url: str, statement: str, params: object = None) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(statement, params).fetchall()
+
+
+def aggregate_rows(url: str) -> dict[str, set[str]]:
+    """The aggregate rows inside the window, whole and as text (numbers to the last digit),
+    as sets (each relation has a unique key)."""
+    rows = {}
+    for relation, window in AGGREGATES.items():
+        found = query(
+            url, f"select cast(agg as text) from {relation} as agg where {window}", WINDOW
+        )
+        rows[relation] = {text for (text,) in found}
+    return rows
+
+
+def detail_counts(url: str) -> dict[str, int]:
+    counts = {}
+    for relation in (*DETAIL_TIMES, "raw.task_executions", "raw.usage_events"):
+        counts[relation] = query(url, f"select count(*) from {relation}")[0][0]
+    return counts
+
+
+def age_half_the_quarantine(url: str) -> int:
+    """Quarantined lines are set aside when loaded (today): make half of them 30 days old."""
+    with psycopg.connect(url) as conn:
+        conn.execute("set routing_analytics.maintenance = 'on'")
+        return conn.execute(
+            "update raw.quarantined_lines"
+            " set _quarantined_at = timestamptz '2026-10-01 00:00+00'"
+            " where _line_number % 2 = 0"
+        ).rowcount
+
+
+@pytest.fixture(scope="module")
+def retained(warehouse: Warehouse) -> dict[str, object]:
+    """The warehouse before, then after retention; kept for every test of the module."""
+    url = warehouse.url
+    before = {
+        "aggregates": aggregate_rows(url),
+        "detail": detail_counts(url),
+        "aged_quarantine": age_half_the_quarantine(url),
+        "quarantine": query(url, "select count(*) from raw.quarantined_lines")[0][0],
+        "old_users": query(
+            url,
+            "select count(distinct (tenant_id, user_id)) from staging.stg_router__usage_events"
+            " where occurred_at < %s",
+            (DETAIL_KEPT_FROM,),
+        )[0][0],
+    }
+    result = cli(warehouse.env, *RETENTION)
+    assert result.returncode == 0, result.stderr
+    return {"before": before, "output": result.stdout}
+
+
+def test_the_fixture_has_sealed_rebuilt_and_removed_periods(
+    warehouse: Warehouse, retained: dict
+) -> None:
+    """Without every kind of period the other tests could not fail."""
+    before = retained["before"]
+    dates = query(
+        warehouse.url,
+        "select min(date), max(date) from analytics.usage_analytics"
+        " union all select min(snapshot_date), max(snapshot_date)"
+        " from analytics.customer_roi_snapshots",
+    )
+    day = DETAIL_KEPT_FROM.date()
+    assert [first < day <= last for first, last in dates] == [True, True]
+    assert dates[1][1] >= date(2026, 11, 10)
+    assert all(before["aggregates"].values())
+    assert before["aged_quarantine"] > 0 and before["old_users"] > 0
+    assert before["detail"]["analytics.task_executions"] > 0
+
+
+def test_old_detail_is_gone_from_every_layer(warehouse: Warehouse, retained: dict) -> None:
+    before, url = retained["before"], warehouse.url
+    after = detail_counts(url)
+    for relation, column in DETAIL_TIMES.items():
+        old = query(
+            url, f"select count(*) from {relation} where {column} < %s", (DETAIL_KEPT_FROM,)
+        )
+        assert old == [(0,)], relation
+        assert 0 < after[relation] < before["detail"][relation], relation
+    for stream in ("task_executions", "usage_events"):
+        assert after[f"raw.{stream}"] < before["detail"][f"raw.{stream}"]
+    # A routing decision is detail of its task: one kept is of a kept task, or is recent.
+    orphans = query(
+        url,
+        "select count(*) from analytics.routing_decisions as decisions"
+        " where decided_at < %s and not exists (select from analytics.task_executions as tasks"
+        " where tasks.id = decisions.task_execution_id)",
+        (DETAIL_KEPT_FROM,),
+    )
+    assert orphans == [(0,)]
+    assert "rows in one transaction" in retained["output"]
+
+
+def test_aggregates_inside_their_window_do_not_move(warehouse: Warehouse, retained: dict) -> None:
+    before = retained["before"]["aggregates"]
+    assert aggregate_rows(warehouse.url) == before
+    for relation, window in AGGREGATES.items():
+        outside = query(
+            warehouse.url, f"select count(*) from {relation} where not ({window})", WINDOW
+        )
+        assert outside == [(0,)], relation
+
+
+def test_a_rebuild_after_retention_changes_no_aggregate(
+    warehouse: Warehouse, retained: dict
+) -> None:
+    """--full-refresh rebuilds task_executions from what is left; the aggregates rebuild
+    their unsealed periods from it (sealed ones are kept), and every figure is the same."""
+    rebuilt = cli(warehouse.env, "build", "--full-refresh")
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    assert aggregate_rows(warehouse.url) == retained["before"]["aggregates"]
+
+
+def test_quarantine_keeps_only_recent_lines(warehouse: Warehouse, retained: dict) -> None:
+    before = retained["before"]
+    left = query(
+        warehouse.url,
+        "select count(*), count(*) filter (where _quarantined_at < %s) from raw.quarantined_lines",
+        (datetime(2026, 11, 7, tzinfo=UTC),),
+    )
+    assert left == [(before["quarantine"] - before["aged_quarantine"], 0)]
+
+
+def test_the_run_is_recorded_and_a_second_run_removes_nothing(
+    warehouse: Warehouse, retained: dict
+) -> None:
+    again = cli(warehouse.env, *RETENTION)
+    assert again.returncode == 0, again.stderr
+    assert "retention: 0 rows" in again.stdout
+    runs = query(
+        warehouse.url,
+        "select detail_kept_from, aggregates_kept_from, rows_removed"
+        " from retention.runs order by run_id",
+    )
+    assert [run[:2] for run in runs] == [(DETAIL_KEPT_FROM, AGGREGATES_KEPT_FROM)] * 2
+    assert runs[0][2]["raw.task_executions"] > 0
+    assert sum(runs[1][2].values()) == 0
+    assert aggregate_rows(warehouse.url) == retained["before"]["aggregates"]
+
+
+def test_bad_periods_are_refused_and_nothing_is_deleted(
+    warehouse: Warehouse, retained: dict
+) -> None:
+    counts = detail_counts(warehouse.url)
+    refused = cli(warehouse.env, "retention", "--detail-days", "30", "--aggregate-days", "20")
+    assert refused.returncode == 2
+    assert "cannot be kept shorter than the detail" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert detail_counts(warehouse.url) == counts
+
+
+def test_retention_waits_for_no_scheduled_run(warehouse: Warehouse, retained: dict) -> None:
+    """A run copies the marts: retention under it would see its deletions undone."""
+    with psycopg.connect(warehouse.url, autocommit=True) as holder:
+        holder.execute("select pg_advisory_lock(hashtext('routing_analytics.run'))")
+        blocked = cli(warehouse.env, *RETENTION)
+    assert blocked.returncode == 75
+    assert "in progress" in blocked.stderr
+
+
+def test_an_unbuilt_warehouse_is_refused(cli_env: dict[str, str]) -> None:
+    refused = cli(cli_env, "retention")
+    assert refused.returncode == 2
+    assert "not built" in refused.stderr
+
+
+def test_forget_tenant_also_forgets_the_remembered_users(
+    warehouse: Warehouse, retained: dict
+) -> None:
+    tenant = query(warehouse.url, "select min(tenant_id) from retention.usage_users_seen")[0][0]
+    assert tenant is not None
+    forgot = cli(warehouse.env, "forget-tenant", tenant)
+    assert forgot.returncode == 0, forgot.stderr
+    assert query(
+        warehouse.url,
+        "select count(*) from retention.usage_users_seen where tenant_id = %s",
+        (tenant,),
+    ) == [(0,)]
