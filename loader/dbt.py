@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from loader import embedded
+from loader import db, embedded
 from loader.config import Settings, dbt_environment
 from loader.errors import TerminalError, UserError
 
@@ -40,8 +40,16 @@ def executable(name: str) -> str:
     return found
 
 
+def apply_source_ddl(settings: Settings) -> None:
+    """dbt reads the loader's tables (raw, and the retention books) as sources: bring them to
+    this version's DDL first, so that a database loaded by an older version builds."""
+    with db.connect(settings) as conn:
+        db.apply_raw_ddl(conn)
+
+
 def run_dbt(settings: Settings, args: list[str], *, check: bool = False) -> int:
     ensure_database(settings)
+    apply_source_ddl(settings)
     command = [executable("dbt"), *args, "--project-dir", str(settings.project_dir)]
     completed = subprocess.run(command, env=dbt_env(settings), check=False)
     if completed.returncode != 0 and check:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
 from conftest import Warehouse, built_database, cli
 
-from loader.generate import GenerateOptions
+from loader.generate import GenerateOptions, generate
 
 pytestmark = pytest.mark.integration
 
@@ -253,3 +254,26 @@ def test_forget_tenant_also_forgets_the_remembered_users(
         "select count(*) from retention.usage_users_seen where tenant_id = %s",
         (tenant,),
     ) == [(0,)]
+
+
+def test_a_database_loaded_by_an_older_version_builds(
+    cli_env: dict[str, str], database_url: str, tmp_path: Path
+) -> None:
+    """Before retention existed there were no retention books: `build` creates them (the
+    marts read them as sources) instead of failing."""
+    options = GenerateOptions(
+        out_dir=tmp_path / "data",
+        tenants=3,
+        days=2,
+        executions=300,
+        seed=3,
+        end_date=date(2026, 11, 20),
+    )
+    generate(options)
+    assert cli(cli_env, "load", str(options.out_dir)).returncode == 0
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("drop schema retention cascade")
+        conn.execute("delete from raw.ddl_versions")
+    built = cli(cli_env, "build")
+    assert built.returncode == 0, built.stdout[-3000:]
+    assert query(database_url, "select count(*) from retention.runs") == [(0,)]

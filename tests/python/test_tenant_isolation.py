@@ -192,6 +192,7 @@ ESCAPES = [
     "select count(*) from staging.stg_router__task_executions",
     "select count(*) from int.int_task_executions_with_savings",
     "select count(*) from snapshots.snp_provider_pricing",
+    "select count(*) from retention.usage_users_seen",
     "alter table analytics.task_executions disable row level security",
     "alter table analytics.task_executions no force row level security",
     "drop policy tenant_reader on analytics.task_executions",
