@@ -200,6 +200,8 @@ class RetentionRun:
     horizons: Horizons
     rows_removed: dict[str, int] = field(default_factory=dict)
     users_remembered: int = 0
+    # The newest detail horizon of all runs: the aggregate marts seal the periods before it.
+    sealed_before: datetime | None = None
 
     @property
     def total(self) -> int:
@@ -269,6 +271,8 @@ def _retain(conn: psycopg.Connection, run: RetentionRun, as_of: datetime) -> Non
         "update retention.runs set rows_removed = %s, ran_at = now() where run_id = %s",
         (json.dumps(removed, sort_keys=True), run_id),
     )
+    sealed = conn.execute("select max(detail_kept_from) from retention.runs").fetchone()
+    run.sealed_before = sealed[0] if sealed else None
 
 
 def _record_run(conn: psycopg.Connection, horizons: Horizons, as_of: datetime) -> int:
@@ -309,6 +313,7 @@ def print_retention(
 ) -> int:
     run = apply_retention(settings, policy, as_of=as_of, wait=wait)
     horizons = run.horizons
+    sealed_before = (run.sealed_before or horizons.detail).astimezone(UTC)
     if run.users_remembered:
         print(f"  retention.usage_users_seen: {run.users_remembered:,} users remembered")
     for relation, rows in sorted(run.rows_removed.items()):
@@ -318,6 +323,7 @@ def print_retention(
         f"retention: {run.total:,} rows in one transaction. Kept task-level detail from"
         f" {horizons.detail:%Y-%m-%d}, aggregates from {horizons.aggregates:%Y-%m-%d},"
         f" quarantined lines from {horizons.quarantine:%Y-%m-%d %H:%M} UTC; aggregate"
-        f" periods before {horizons.detail:%Y-%m-%d} are sealed (kept as they are)."
+        f" periods before {sealed_before:%Y-%m-%d} are sealed"
+        " (kept as they are)."
     )
     return 0
