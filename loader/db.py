@@ -161,3 +161,8 @@ def tables_with_column(conn: psycopg.Connection, column: str) -> list[tuple[str,
         """,
         (column,),
     ).fetchall()
+
+
+def relation_exists(conn: psycopg.Connection, relation: str) -> bool:
+    """Whether a table, view or materialized view of this (schema-qualified) name exists."""
+    return conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone() == (True,)

@@ -76,7 +76,7 @@ def forget_tenant(settings: Settings, tenant: str) -> Deletion:
                 ),
                 tenant,
             )
-        if _exists(conn, "raw.loads"):
+        if db.relation_exists(conn, "raw.loads"):
             removed.update(_forget_raw(conn, tenant))
         db.refresh_materialized_views(conn, concurrently=False)
         deletion = Deletion(tenant_key_hash(settings, tenant), removed)
@@ -112,10 +112,6 @@ def _forget_raw(conn: psycopg.Connection, tenant: str) -> dict[str, int]:
 def _delete(conn: psycopg.Connection, statement: sql.Composable, params: object) -> int:
     args = params if isinstance(params, dict) else (params,)
     return conn.execute(statement, args).rowcount
-
-
-def _exists(conn: psycopg.Connection, relation: str) -> bool:
-    return conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone() == (True,)
 
 
 def print_forget_tenant(settings: Settings, tenant: str) -> int:

@@ -218,7 +218,7 @@ def apply_retention(
     run = RetentionRun(Horizons.measured(policy, moment))
     with run_lock(settings, wait=wait), db.connect(settings) as conn:
         db.apply_raw_ddl(conn)
-        missing = [name for name in REQUIRED_RELATIONS if not _exists(conn, name)]
+        missing = [name for name in REQUIRED_RELATIONS if not db.relation_exists(conn, name)]
         if missing:
             raise UserError(
                 f"the warehouse is not built ({', '.join(missing)} missing):"
@@ -261,7 +261,7 @@ def _retain(conn: psycopg.Connection, run: RetentionRun, as_of: datetime) -> Non
             (horizons.detail,),
         ).rowcount
     for relation, statement in AGGREGATE_DELETES.items():
-        if _exists(conn, relation):
+        if db.relation_exists(conn, relation):
             removed[relation] = conn.execute(statement, params).rowcount
     removed["raw.quarantined_lines"] = conn.execute(
         "delete from raw.quarantined_lines where _quarantined_at < %s", (horizons.quarantine,)
@@ -302,10 +302,6 @@ def _delete_forgotten_raw_rows(
         """
     ).format(sql.Identifier(schema, table))
     return conn.execute(statement, (stream,)).rowcount
-
-
-def _exists(conn: psycopg.Connection, relation: str) -> bool:
-    return conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone() == (True,)
 
 
 def print_retention(
