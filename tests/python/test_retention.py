@@ -9,8 +9,9 @@ snapshots from 2026-11-10, 59 days later) and removed ones (before the aggregate
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -214,6 +215,52 @@ def test_the_run_is_recorded_and_a_second_run_removes_nothing(
     assert runs[0][2]["raw.task_executions"] > 0
     assert sum(runs[1][2].values()) == 0
     assert aggregate_rows(warehouse.url) == retained["before"]["aggregates"]
+
+
+LATE_ID = "0c0c0c0c-0000-4000-8000-00000000000c"
+SEALED_DAY_START = datetime(2026, 9, 1, 12, tzinfo=UTC)
+
+
+def test_a_late_record_of_a_sealed_day_moves_no_aggregate_and_goes_next_time(
+    warehouse: Warehouse, retained: dict, tmp_path: Path
+) -> None:
+    """A task that started on a sealed day (detail already deleted) and arrives only now is a
+    real record: it reaches task_executions, but no sealed figure; the next retention
+    removes it. Runs after the run-count test above: it records a third run."""
+    url = warehouse.url
+    (record,) = query(
+        url,
+        "select record from raw.task_executions where record->>'id' in"
+        " (select cast(id as text) from analytics.task_executions where status = 'completed')"
+        " order by _load_id, _line_number limit 1",
+    )[0]
+    duration = timedelta(milliseconds=int(record["duration_ms"]))
+    # A task of its own: an embedded decision with the original's id would be a newer
+    # version of that decision, and move it away from the task it belongs to.
+    record.pop("routing_decision", None)
+    record.update(
+        id=LATE_ID,
+        task_id="task_late_after_retention",
+        timestamp_start=SEALED_DAY_START.isoformat(),
+        timestamp_end=(SEALED_DAY_START + duration).isoformat(),
+    )
+    late_file = tmp_path / "task_executions_late_after_retention.jsonl"
+    late_file.write_text(json.dumps(record) + "\n")
+    assert cli(warehouse.env, "load", str(late_file)).returncode == 0
+    built = cli(warehouse.env, "build")
+    assert built.returncode == 0, built.stdout[-3000:]
+
+    published = "select count(*) from analytics.task_executions where id = %s"
+    assert query(url, published, (LATE_ID,)) == [(1,)]
+    assert aggregate_rows(url) == retained["before"]["aggregates"]
+
+    again = cli(warehouse.env, *RETENTION)
+    assert again.returncode == 0, again.stderr
+    assert query(url, published, (LATE_ID,)) == [(0,)]
+    assert query(
+        url, "select count(*) from raw.task_executions where record->>'id' = %s", (LATE_ID,)
+    ) == [(0,)]
+    assert aggregate_rows(url) == retained["before"]["aggregates"]
 
 
 def test_bad_periods_are_refused_and_nothing_is_deleted(
