@@ -48,6 +48,22 @@ def test_check_passes_and_records_one_row_per_check(warehouse, tmp_path):
     assert all(value is not None and value >= 0 for (value,) in latency)
 
 
+def test_every_data_quality_column_is_documented_in_the_catalog(warehouse):
+    """Analysts and dashboards read monitoring.data_quality directly: its descriptions live
+    where psql and BI tools show them."""
+    assert cli(warehouse.env, "check").returncode == 0
+    undocumented = rows(
+        warehouse.url,
+        "select attname from pg_catalog.pg_attribute"
+        " where attrelid = 'monitoring.data_quality'::regclass and attnum > 0"
+        " and not attisdropped and col_description(attrelid, attnum) is null",
+    )
+    assert undocumented == []
+    assert rows(
+        warehouse.url, "select obj_description('monitoring.data_quality'::regclass, 'pg_class')"
+    )[0][0].startswith("One row per check per")
+
+
 def test_an_unprotected_tenant_table_is_an_alert(warehouse):
     with psycopg.connect(warehouse.url, autocommit=True) as conn:
         conn.execute("create table analytics.leaky_mart (tenant_id text)")
