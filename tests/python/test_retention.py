@@ -263,6 +263,18 @@ def test_a_late_record_of_a_sealed_day_moves_no_aggregate_and_goes_next_time(
     assert aggregate_rows(url) == retained["before"]["aggregates"]
 
 
+def test_the_scheduled_run_keeps_the_sealed_periods(
+    warehouse: Warehouse, retained: dict, tmp_path: Path
+) -> None:
+    """`run` builds into a copy of the live marts and swaps it in: the sealed rows must come
+    through the copy, the build and the swap unchanged."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    ran = cli(warehouse.env, "run", str(inbox))
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
+    assert aggregate_rows(warehouse.url) == retained["before"]["aggregates"]
+
+
 def test_bad_periods_are_refused_and_nothing_is_deleted(
     warehouse: Warehouse, retained: dict
 ) -> None:
