@@ -14,6 +14,7 @@ printed; the exit code is 1 when an alert fires, so cron or an orchestrator can 
 from __future__ import annotations
 
 import json
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -26,11 +27,13 @@ from loader import db
 from loader.config import Settings
 from loader.dbt import run_dbt
 from loader.errors import LoaderError, UserError
+from loader.gates import failure_lines, gate_results
 
 PUBLISHED_SCHEMA = "analytics"
 MAX_DATA_LAG_MINUTES = Decimal(5)
 MAX_MISSING_COST_PERCENT = Decimal(5)
 MAX_QUERY_LATENCY_MS = Decimal(2000)
+ISOLATION_CHECK = "tenant_isolation_violations"
 
 DATA_QUALITY_DDL = """
 create schema if not exists monitoring;
@@ -127,6 +130,15 @@ where class.relnamespace = %s::regnamespace
 order by 1
 """
 
+# All history, for monitoring: the gates judge only what a run adds (unpublished loads).
+STREAM_RATES = """
+select stream,
+    round(100.0 * rejected_rows / nullif(raw_rows - withdrawn_rows, 0), 2),
+    round(100.0 * conflicting_rows / nullif(raw_rows - withdrawn_rows, 0), 2)
+from staging.stg_router__stream_reconciliation
+order by 1
+"""
+
 BUSIEST_TENANT = """
 select tenant_id from {schema}.task_executions group by 1 order by count(*) desc limit 1
 """
@@ -141,6 +153,14 @@ class CheckResult:
     measured: Decimal | None = None
     threshold: str | None = None
     detail: str | None = None
+
+    @property
+    def blocks_publish(self) -> bool:
+        """Gates, the consumer contract and isolation hold a run back; the monitoring figures
+        (lag, all-history shares, latency) alert without withholding good data."""
+        return self.status == "fail" and (
+            self.kind in ("dbt_test", "expectations") or self.name == ISOLATION_CHECK
+        )
 
 
 def check_target(settings: Settings) -> Path:
@@ -189,23 +209,23 @@ def dbt_gates(
                 *dbt_vars,
             ],
         )
-    if not run_results.exists():
+    gates = gate_results(target)
+    if not gates:
         raise UserError("dbt did not run the data-quality tests; run `routing-analytics build`")
-    manifest = json.loads((target / "manifest.json").read_text())["nodes"]
+    lines = failure_lines(settings, gates)
+    for line in (line for gate_lines in lines.values() for line in gate_lines):
+        print(f"routing-analytics: {line}", file=sys.stderr, flush=True)
     results = []
-    for result in json.loads(run_results.read_text())["results"]:
-        node = manifest.get(result["unique_id"], {})
-        if "data_quality" not in node.get("tags", ()):
-            continue  # the on-run hooks, and the build's other nodes
-        status = {"pass": "pass", "warn": "warn", "fail": "fail"}.get(result["status"], "fail")
+    for gate in gates:
+        status = gate.status if gate.status in ("pass", "warn") else "fail"
         results.append(
             CheckResult(
-                name=node.get("name", result["unique_id"]),
+                name=gate.name,
                 kind="dbt_test",
                 status=status,
-                rows_failing=result.get("failures"),
-                threshold=str(node.get("config", {}).get("meta", {}).get("threshold", "0")),
-                detail=None if status != "fail" else (result.get("message") or "")[:500],
+                rows_failing=gate.failures,
+                threshold=gate.threshold,
+                detail=None if status != "fail" else "; ".join(lines.get(gate.name, []))[:2000],
             )
         )
     return results
@@ -240,6 +260,7 @@ def monitoring(
         lag = _scalar(conn, DATA_LAG.format(schema=schema))
         missing = _scalar(conn, MISSING_COST.format(schema=schema))
         storage = dict(conn.execute(STORAGE).fetchall())
+        rates = conn.execute(STREAM_RATES).fetchall()
         latency_ms, slowest = dashboard_latency(settings, conn, target, schema, dbt_vars)
     return [
         CheckResult("data_freshness_minutes", "monitor", "info", measured=freshness),
@@ -253,14 +274,30 @@ def monitoring(
             detail=json.dumps({schema: int(size) for schema, size in storage.items()}),
         ),
         _threshold("dashboard_query_latency_ms", latency_ms, MAX_QUERY_LATENCY_MS, slowest),
+        *_history_rates(rates),
         CheckResult(
-            "tenant_isolation_violations",
+            ISOLATION_CHECK,
             "monitor",
             "fail" if gaps else "pass",
             rows_failing=len(gaps),
             threshold="0",
             detail=", ".join(gaps) or None,
         ),
+    ]
+
+
+def _history_rates(rates: list[tuple]) -> list[CheckResult]:
+    """Per stream, all history: shown and stored, never a gate (a past batch that was
+    published or withdrawn must not block the next run)."""
+    return [
+        CheckResult(
+            f"{figure}_percent_all_history",
+            "monitor",
+            "info",
+            measured=max((row[column] for row in rates if row[column] is not None), default=None),
+            detail=json.dumps({row[0]: str(row[column]) for row in rates}),
+        )
+        for column, figure in ((1, "rejected_share"), (2, "duplicate_share"))
     ]
 
 
@@ -355,7 +392,8 @@ def print_check(
     if alerts:
         raise CheckAlert(
             "ALERT: "
-            + "; ".join(f"{r.name} ({r.detail or r.measured or r.rows_failing})" for r in alerts)
+            + "; ".join(f"{r.name} ({r.detail or r.measured or r.rows_failing})" for r in alerts),
+            blocks_publish=any(r.blocks_publish for r in alerts),
         )
     print("all gates passed; no alert")
     return 0
@@ -365,3 +403,7 @@ class CheckAlert(LoaderError):
     """A gate failed or a monitoring threshold was crossed: page someone."""
 
     exit_code = 1
+
+    def __init__(self, message: str, *, blocks_publish: bool = True) -> None:
+        super().__init__(message)
+        self.blocks_publish = blocks_publish

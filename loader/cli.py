@@ -195,6 +195,32 @@ def _add_warehouse_commands(commands: argparse._SubParsersAction) -> None:
     )
     retention.add_argument("--wait", action="store_true", help="wait for a run in progress")
     retention.set_defaults(handler=_retention)
+    _add_loads_commands(commands)
+
+
+def _add_loads_commands(commands: argparse._SubParsersAction) -> None:
+    """loads list|withdraw|restore: the operator's word on a bad batch."""
+    loads = commands.add_parser(
+        "loads", help="list the loads; withdraw a bad one, or restore it"
+    ).add_subparsers(required=True, metavar="ACTION")
+    listing = loads.add_parser("list", help="the newest loads with their state")
+    listing.add_argument(
+        "--limit", type=_positive, default=50, help="how many loads (default %(default)s)"
+    )
+    listing.set_defaults(handler=_loads_list)
+    withdraw = loads.add_parser(
+        "withdraw",
+        help="staging ignores the load's rows from the next build (they stay in raw); audited",
+    )
+    withdraw.add_argument("load_id", type=_positive, metavar="LOAD_ID")
+    withdraw.add_argument("--reason", required=True, help="why (kept with the load)")
+    withdraw.set_defaults(handler=_loads_act, action="withdraw")
+    restore = loads.add_parser("restore", help="undo a withdrawal; the gates judge it again")
+    restore.add_argument("load_id", type=_positive, metavar="LOAD_ID")
+    restore.add_argument(
+        "--reason", default="restored by the operator", help="why (default: %(default)s)"
+    )
+    restore.set_defaults(handler=_loads_act, action="restore")
 
 
 def _positive(text: str) -> int:
@@ -272,10 +298,12 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
-    from loader.dbt import run_dbt  # noqa: PLC0415
+    from loader.gates import gated_build  # noqa: PLC0415
 
     extra = _after_double_dash(args.dbt_args)
-    return run_dbt(settings, ["build", *(["--full-refresh"] if args.full_refresh else []), *extra])
+    return gated_build(
+        settings, ["build", *(["--full-refresh"] if args.full_refresh else []), *extra]
+    )
 
 
 def _lint(args: argparse.Namespace, settings: Settings) -> int:
@@ -330,6 +358,18 @@ def _retention(args: argparse.Namespace, settings: Settings) -> int:
 
     policy = RetentionPolicy(args.detail_days, args.aggregate_days, args.quarantine_days)
     return print_retention(settings, policy, as_of=args.as_of, wait=args.wait)
+
+
+def _loads_list(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.loads import print_loads  # noqa: PLC0415
+
+    return print_loads(settings, limit=args.limit)
+
+
+def _loads_act(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.loads import print_action  # noqa: PLC0415
+
+    return print_action(settings, args.load_id, args.action, args.reason)
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,8 +13,9 @@ import orjson
 
 from loader import db
 from loader.config import Settings
-from loader.dbt import ensure_database, run_dbt
-from loader.errors import LoaderError, UserError
+from loader.dbt import ensure_database
+from loader.errors import LoaderError, TerminalError, UserError
+from loader.gates import gated_build
 from loader.landing import LoadResult, Progress, load_file
 from loader.privacy import Pseudonymiser, load_or_create_key
 from loader.streams import CSV_SUFFIXES, JSON_SUFFIXES, STREAMS, StreamSpec, stream_for
@@ -174,5 +175,6 @@ def run_demo(settings: Settings, *, tenants: int, days: int, executions: int) ->
     if load_paths(settings, [out_dir], None, as_json=False) != 0:
         return 1
     print("demo: dbt build", flush=True)
-    run_dbt(settings, ["build"], check=True)
+    if gated_build(settings, ["build"]) != 0:
+        raise TerminalError("demo: dbt build failed; see its output")
     return print_summary(settings)

@@ -39,6 +39,7 @@ from loader.config import (
     Settings,
 )
 from loader.errors import UserError
+from loader.locks import run_lock
 
 REQUIRED_RELATIONS = (
     "staging.base_router__task_executions",
@@ -211,8 +212,6 @@ class RetentionRun:
 def apply_retention(
     settings: Settings, policy: RetentionPolicy, *, as_of: datetime | None = None, wait: bool
 ) -> RetentionRun:
-    from loader.scheduled import run_lock  # noqa: PLC0415
-
     policy.validate()
     moment = as_of or datetime.now(UTC)
     run = RetentionRun(Horizons.measured(policy, moment))

@@ -13,17 +13,18 @@ second run exits with a clear message (exit 75, try again later) or, with --wait
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from psycopg import sql
 
 from loader import db
 from loader.config import Settings
-from loader.errors import TerminalError, TransientError, UserError
+from loader.dbt import ensure_database, run_dbt
+from loader.errors import TerminalError, UserError
+from loader.gates import print_failures
+from loader.loads import mark_published, unpublished_loads
+from loader.locks import run_lock
 
-RUN_LOCK_KEY = "routing_analytics.run"
 NEXT = "_next"
 PUBLISHED_SCHEMAS = ("analytics", "analytics_private")
 
@@ -33,28 +34,6 @@ from pg_catalog.pg_class as class
 where class.relnamespace = 'analytics'::regnamespace and class.relkind in ('r', 'p')
 order by 1
 """
-
-
-class RunInProgress(TransientError):
-    """Another scheduled run holds the lock; cron will try again at its next tick."""
-
-
-@contextmanager
-def run_lock(settings: Settings, *, wait: bool) -> Iterator[None]:
-    """Held for the whole run on its own connection; released when it closes, also on a crash."""
-    with db.connect(settings, autocommit=True) as conn:
-        if wait:
-            conn.execute("select pg_advisory_lock(hashtext(%s))", (RUN_LOCK_KEY,))
-        else:
-            taken = conn.execute(
-                "select pg_try_advisory_lock(hashtext(%s))", (RUN_LOCK_KEY,)
-            ).fetchone()
-            if taken != (True,):
-                raise RunInProgress(
-                    "another `routing-analytics run` is in progress on this database;"
-                    " not starting a second one (use --wait to wait for it)"
-                )
-        yield
 
 
 def refresh_materialized_views(settings: Settings) -> list[str]:
@@ -87,10 +66,12 @@ def prepare_next(settings: Settings) -> None:
             conn.execute(sql.SQL("insert into {} select * from {}").format(copy, live))
 
 
-def swap_in_next(settings: Settings) -> None:
+def swap_in_next(settings: Settings, judged_loads: list[int]) -> None:
     """One transaction: the checked schemas replace the live ones (dashboards that query by
-    name see the old set or the new one, never a mix)."""
+    name see the old set or the new one, never a mix), and the loads the build's gates
+    judged are recorded as published (the next run's gates judge only what it adds)."""
     with db.connect(settings) as conn, conn.transaction():
+        mark_published(conn, judged_loads, "run")
         for schema in PUBLISHED_SCHEMAS:
             live, old, new = (
                 sql.Identifier(schema),
@@ -109,7 +90,6 @@ def swap_in_next(settings: Settings) -> None:
 def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
     from loader.check import CheckAlert, check_target, print_check  # noqa: PLC0415
     from loader.commands import load_paths  # noqa: PLC0415
-    from loader.dbt import ensure_database, run_dbt  # noqa: PLC0415
 
     if not inbox.is_dir():
         raise UserError(f"inbox {inbox} is not a folder")
@@ -120,6 +100,8 @@ def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
         if any(inbox.iterdir()) and load_paths(settings, [inbox], None, as_json=False) != 0:
             raise TerminalError("run stopped: some files failed to load; nothing was built")
         _step("dbt build", "(into analytics_next)")
+        with db.connect(settings) as conn:
+            judged = unpublished_loads(conn)
         prepare_next(settings)
         # The data-quality gates are tests of this build: `check` reads their results from
         # check_target() instead of running them again.
@@ -137,26 +119,36 @@ def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
                     str(check_target(settings)),
                 ],
             )
+            print_failures(settings, check_target(settings))
             if built != 0:
                 raise TerminalError(
                     "run stopped: dbt build failed; the published marts are unchanged"
                 )
             _step("check", "(analytics_next)")
+            alert = None
             try:
                 print_check(settings, None, NEXT, gates_already_run=True)
-            except CheckAlert as alert:
-                raise CheckAlert(
-                    f"{alert}; run stopped, the published marts are unchanged"
-                ) from None
+            except CheckAlert as raised:
+                if raised.blocks_publish:
+                    raise CheckAlert(
+                        f"{raised}; run stopped, the published marts are unchanged"
+                    ) from None
+                alert = raised
         except BaseException:
             drop_next(settings)
             raise
         _step("publish", "(swap analytics_next in)")
-        swap_in_next(settings)
+        swap_in_next(settings, judged)
         _step("refresh materialized views")
         for view in refresh_materialized_views(settings):
             print(f"  refreshed {view}")
     print(f"run: done in {time.monotonic() - started:.0f} s")
+    if alert is not None:
+        raise CheckAlert(
+            f"{alert}; published all the same (only the gates, the contract and isolation"
+            " hold a run back)",
+            blocks_publish=False,
+        )
     return 0
 
 

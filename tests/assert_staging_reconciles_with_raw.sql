@@ -1,8 +1,9 @@
 -- Every raw row is accounted for exactly once in its stream:
---     raw rows = staged + rejected + duplicates
+--     raw rows = staged + rejected + duplicates + withdrawn
 -- raw rows are counted here from the raw tables themselves; the other three come from
 -- stg_router__stream_reconciliation (staged: rows of the stg_ model; rejected: rows of
--- stg_router__rejected_records; duplicates: valid rows that lost the deduplication).
+-- stg_router__rejected_records; duplicates: valid rows that lost the deduplication;
+-- withdrawn: rows of loads an operator withdrew, which staging ignores).
 -- Routing decisions: raw = rows of raw.routing_decisions + rows of raw.task_executions whose
 -- routing_decision is a JSON object. Such a line counts twice, once per stream: as an
 -- execution (task_executions) and as a decision (routing_decisions), and each side is staged,
@@ -43,7 +44,8 @@ stg_router__stream_reconciliation as (
         raw_rows,
         staged_rows,
         rejected_rows,
-        duplicate_rows
+        duplicate_rows,
+        withdrawn_rows
     from {{ ref('stg_router__stream_reconciliation') }}
 ),
 
@@ -82,7 +84,8 @@ final as (
         stg_router__stream_reconciliation.raw_rows as modelled_raw_rows,
         stg_router__stream_reconciliation.staged_rows,
         stg_router__stream_reconciliation.rejected_rows,
-        stg_router__stream_reconciliation.duplicate_rows
+        stg_router__stream_reconciliation.duplicate_rows,
+        stg_router__stream_reconciliation.withdrawn_rows
     from raw_counted
     full outer join stg_router__stream_reconciliation
         on raw_counted.stream = stg_router__stream_reconciliation.stream
@@ -94,6 +97,7 @@ final as (
         <> stg_router__stream_reconciliation.staged_rows
         + stg_router__stream_reconciliation.rejected_rows
         + stg_router__stream_reconciliation.duplicate_rows
+        + stg_router__stream_reconciliation.withdrawn_rows
 )
 
 select * from final

@@ -52,6 +52,31 @@ create table if not exists raw.quarantined_lines (
 -- Original lines may hold anything the sender put there: readable by the owner only.
 revoke all on raw.quarantined_lines from public;
 
+-- The operator's word on a load (`routing-analytics loads withdraw|restore`): an append-only
+-- log, the latest action per load wins. Rows of a withdrawn load stay in raw for the record;
+-- staging ignores them and the reconciliation counts them as withdrawn.
+create table if not exists raw.load_withdrawals (
+    action_id bigint generated always as identity primary key,
+    load_id bigint not null references raw.loads (load_id),
+    action text not null,
+    reason text not null,
+    acted_by text not null default current_user,
+    acted_at timestamptz not null default clock_timestamp(),
+    constraint load_withdrawals_action_known check (action in ('withdraw', 'restore')),
+    constraint load_withdrawals_reason_given check (length(btrim(reason)) > 0)
+);
+create index if not exists load_withdrawals_load on raw.load_withdrawals (load_id, action_id);
+
+-- Loads whose records passed the data-quality gates of a build that was then published
+-- (`run` after its swap, `build` on success). The rate gates judge only the loads not in
+-- here: what a run adds, so that one bad batch in the past cannot block every later run.
+create table if not exists raw.published_loads (
+    load_id bigint primary key references raw.loads (load_id),
+    published_at timestamptz not null default clock_timestamp(),
+    published_by text not null,
+    constraint published_loads_by_known check (published_by in ('run', 'build'))
+);
+
 create or replace function raw.forbid_changes() returns trigger
 language plpgsql as $$
 begin
@@ -83,7 +108,7 @@ begin
     end loop;
     foreach stream_table in array array[
         'task_executions', 'routing_decisions', 'provider_pricing', 'usage_events', 'tenants',
-        'quarantined_lines'
+        'quarantined_lines', 'load_withdrawals'
     ] loop
         if not exists (
             select 1 from pg_trigger

@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from conftest import cli, rows
 
-from loader.check import DATA_QUALITY_DDL
+from loader.check import DATA_QUALITY_DDL, CheckResult
 
 pytestmark = pytest.mark.integration
 
@@ -25,6 +25,8 @@ EXPECTED_CHECKS = {
     "storage_bytes",
     "dashboard_query_latency_ms",
     "tenant_isolation_violations",
+    "rejected_share_percent_all_history",
+    "duplicate_share_percent_all_history",
 }
 
 
@@ -78,3 +80,15 @@ def test_an_unprotected_tenant_table_is_an_alert(warehouse):
     assert result.returncode == 1
     assert "ALERT: tenant_isolation_violations (leaky_mart)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_only_gates_contract_and_isolation_hold_a_run_back():
+    """A monitoring alert (lag, latency, an all-history share) pages without withholding
+    data that passed the gates; a failed gate, contract or isolation check withholds it."""
+    failed = {"status": "fail"}
+    assert CheckResult("g", "dbt_test", **failed).blocks_publish
+    assert CheckResult("great_expectations_contract", "expectations", **failed).blocks_publish
+    assert CheckResult("tenant_isolation_violations", "monitor", **failed).blocks_publish
+    assert not CheckResult("missing_cost_data_percent", "monitor", **failed).blocks_publish
+    assert not CheckResult("dashboard_query_latency_ms", "monitor", **failed).blocks_publish
+    assert not CheckResult("g", "dbt_test", status="warn").blocks_publish

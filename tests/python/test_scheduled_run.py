@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import date
 
@@ -12,34 +11,23 @@ import pytest
 from conftest import cli, rows
 
 from loader.generate import GenerateOptions, generate
-from loader.throwaway import throwaway_database
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def run_env(server_url, tmp_path):
-    with throwaway_database(server_url) as url:
-        yield {
-            **os.environ,
-            "ANALYTICS_DATABASE_URL": url,
-            "ANALYTICS_STATE_DIR": str(tmp_path / "state"),
-        }
-
-
-def test_a_run_loads_builds_checks_and_refreshes(run_env, tmp_path):
+def test_a_run_loads_builds_checks_and_refreshes(cli_env, tmp_path):
     inbox = tmp_path / "inbox"
     generate(
         GenerateOptions(
             out_dir=inbox, tenants=3, days=2, executions=1_500, seed=3, end_date=date(2026, 11, 20)
         )
     )
-    result = cli(run_env, "run", str(inbox))
+    result = cli(cli_env, "run", str(inbox))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     steps = [line for line in result.stdout.splitlines() if line.startswith("run: ")]
     assert [step.split()[1] for step in steps[:5]] == ["load", "dbt", "check", "publish", "refresh"]
     assert "refreshed analytics_private.daily_tenant_metrics" in result.stdout
-    url = run_env["ANALYTICS_DATABASE_URL"]
+    url = cli_env["ANALYTICS_DATABASE_URL"]
     assert rows(url, "select count(*) > 0 from analytics.daily_tenant_metrics") == [(True,)]
     assert rows(url, "select count(distinct run_id) from monitoring.data_quality") == [(1,)]
     # The gates ran once, as tests of the build; check recorded their results.
@@ -49,7 +37,7 @@ def test_a_run_loads_builds_checks_and_refreshes(run_env, tmp_path):
 
     published = rows(url, "select count(*), sum(cost_actual) from analytics.task_executions")
 
-    again = cli(run_env, "run", str(inbox))
+    again = cli(cli_env, "run", str(inbox))
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("status=skipped") == 5
     assert (
@@ -62,10 +50,15 @@ def test_a_run_loads_builds_checks_and_refreshes(run_env, tmp_path):
         for number in range(300):
             record = {**template, "id": str(uuid.UUID(int=number + 1)), "status": "exploded"}
             bad.write(json.dumps(record) + "\n")
-    failed = cli(run_env, "run", str(inbox))
+    failed = cli(cli_env, "run", str(inbox))
     assert failed.returncode == 1, failed.stdout[-2000:] + failed.stderr
     # The gate is a dbt test with severity error: the build inside the run fails on it.
     assert "assert_rejected_and_duplicate_rates_under_thresholds" in failed.stdout
+    # ... and the run says which gate, stream, figure and threshold, in one line.
+    assert (
+        "routing-analytics: gate rejected_share failed: stream task_executions, 300 of 300 rows"
+        " of unpublished loads (100.0 %) are rejected, above the threshold of 5.0"
+    ) in failed.stderr
     assert "dbt build failed; the published marts are unchanged" in failed.stderr
     assert (
         rows(url, "select count(*), sum(cost_actual) from analytics.task_executions") == published
@@ -73,19 +66,19 @@ def test_a_run_loads_builds_checks_and_refreshes(run_env, tmp_path):
     assert rows(url, "select to_regnamespace('analytics_next') is null") == [(True,)]
 
 
-def test_a_second_run_does_not_overlap(run_env, tmp_path):
+def test_a_second_run_does_not_overlap(cli_env, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "task_executions.jsonl").write_text("")
-    with psycopg.connect(run_env["ANALYTICS_DATABASE_URL"], autocommit=True) as first_run:
+    with psycopg.connect(cli_env["ANALYTICS_DATABASE_URL"], autocommit=True) as first_run:
         first_run.execute("select pg_advisory_lock(hashtext('routing_analytics.run'))")
-        second = cli(run_env, "run", str(inbox))
+        second = cli(cli_env, "run", str(inbox))
     assert second.returncode == 75
     assert "another `routing-analytics run` is in progress" in second.stderr
     assert "run: load" not in second.stdout
 
 
-def test_a_missing_inbox_is_a_usage_error(run_env, tmp_path):
-    result = cli(run_env, "run", str(tmp_path / "nowhere"))
+def test_a_missing_inbox_is_a_usage_error(cli_env, tmp_path):
+    result = cli(cli_env, "run", str(tmp_path / "nowhere"))
     assert result.returncode == 2
     assert "is not a folder" in result.stderr

@@ -23,7 +23,7 @@ base_router__provider_pricing as (
         _line_number,
         _loaded_at
     from {{ ref('base_router__provider_pricing') }}
-    where not is_rejected
+    where not is_rejected and not is_withdrawn
 ),
 
 -- A price row has no id: (provider, model, tier, effective from) is its key.

@@ -18,7 +18,7 @@ base_router__{{ stream }} as (
         _line_number,
         _loaded_at
     from {{ ref('base_router__' ~ stream) }}
-    where is_rejected
+    where is_rejected and not is_withdrawn
 ),
 
 {% endfor -%}

@@ -18,7 +18,7 @@ base_router__routing_decisions as (
         _line_number,
         _loaded_at
     from {{ ref('base_router__routing_decisions') }}
-    where not is_rejected
+    where not is_rejected and not is_withdrawn
 ),
 
 versions_ranked as (

@@ -1,33 +1,35 @@
 {#-
-    Per stream: raw rows = staged + rejected + duplicates (checked by
-    tests/assert_staging_reconciles_with_raw.sql). Routing decisions count the stand-alone
-    records plus the decisions embedded in task executions (embedded_rows of them).
+    Per stream, over all history: raw rows = staged + rejected + duplicates + withdrawn
+    (checked by tests/assert_staging_reconciles_with_raw.sql). Duplicates are the valid
+    versions that lost the deduplication: identical re-sends plus conflicting versions
+    (stg_router__load_reconciliation judges each row); only the conflicting ones count
+    against the duplicate gate. Routing decisions count the stand-alone records plus the
+    decisions embedded in task executions (embedded_rows of them).
 -#}
-{%- set keys = {
-    'task_executions': ['task_execution_id'],
-    'routing_decisions': ['routing_decision_id'],
-    'provider_pricing': ['provider_key', 'model', 'pricing_tier', 'effective_from_at'],
-    'usage_events': ['usage_event_id'],
-    'tenants': ['tenant_id'],
-} -%}
+{%- set streams = [
+    'task_executions', 'routing_decisions', 'provider_pricing', 'usage_events', 'tenants',
+] -%}
 
 with
 
-{% for stream, key in keys.items() -%}
-base_router__{{ stream }} as (
+stg_router__load_reconciliation as (
     select
-        {%- for column in key %}
-        {{ column }},
-        {%- endfor %}
-        {%- if stream == 'routing_decisions' %}
-        is_embedded,
-        {%- endif %}
-        is_rejected
-    from {{ ref('base_router__' ~ stream) }}
+        stream,
+        landed_rows,
+        withdrawn_rows,
+        resent_rows,
+        conflicting_rows
+    from {{ ref('stg_router__load_reconciliation') }}
 ),
 
+base_router__routing_decisions as (
+    select is_embedded
+    from {{ ref('base_router__routing_decisions') }}
+),
+
+{% for stream in streams -%}
 stg_router__{{ stream }} as (
-    select {{ key[0] }}
+    select _load_id
     from {{ ref('stg_router__' ~ stream) }}
 ),
 
@@ -43,19 +45,28 @@ stg_router__quarantined_lines as (
     from {{ ref('stg_router__quarantined_lines') }}
 ),
 
-{% for stream, key in keys.items() -%}
-{{ stream }}_versions_counted as (
+loads_summed as (
     select
-        {%- for column in key %}
-        {{ column }},
-        {%- endfor %}
-        count(*) as valid_versions
-    from base_router__{{ stream }}
-    where not is_rejected
-    group by {{ key | join(', ') }}
+        stream,
+        sum(landed_rows) as raw_rows,
+        sum(withdrawn_rows) as withdrawn_rows,
+        sum(resent_rows) as resent_rows,
+        sum(conflicting_rows) as conflicting_rows
+    from stg_router__load_reconciliation
+    group by stream
 ),
 
-{% endfor -%}
+staged_counted as (
+    {%- for stream in streams %}
+    select
+        '{{ stream }}' as stream,
+        count(*) as staged_rows
+    from stg_router__{{ stream }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
 
 rejected_counted as (
     select
@@ -73,45 +84,32 @@ quarantined_counted as (
     group by stream
 ),
 
-streams_counted as (
-    {%- for stream in keys %}
-    select
-        '{{ stream }}' as stream,
-        (select count(*) from base_router__{{ stream }}) as raw_rows,
-        {%- if stream == 'routing_decisions' %}
-        (
-            select count(*)
-            from base_router__{{ stream }}
-            where is_embedded
-        ) as embedded_rows,
-        {%- else %}
-        0 as embedded_rows,
-        {%- endif %}
-        (select count(*) from stg_router__{{ stream }}) as staged_rows,
-        (
-            select coalesce(sum(valid_versions - 1), 0)
-            from {{ stream }}_versions_counted
-        ) as duplicate_rows
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
-),
-
 counts_joined as (
     select
-        streams_counted.stream,
-        streams_counted.raw_rows,
-        streams_counted.embedded_rows,
-        streams_counted.staged_rows,
-        streams_counted.duplicate_rows,
+        staged_counted.stream,
+        staged_counted.staged_rows,
+        coalesce(loads_summed.raw_rows, 0) as raw_rows,
+        coalesce(loads_summed.withdrawn_rows, 0) as withdrawn_rows,
+        coalesce(loads_summed.resent_rows, 0) as resent_rows,
+        coalesce(loads_summed.conflicting_rows, 0) as conflicting_rows,
         coalesce(rejected_counted.rejected_rows, 0) as rejected_rows,
-        coalesce(quarantined_counted.quarantined_lines, 0) as quarantined_lines
-    from streams_counted
+        coalesce(quarantined_counted.quarantined_lines, 0) as quarantined_lines,
+        case
+            when staged_counted.stream = 'routing_decisions'
+                then (
+                    select count(*)
+                    from base_router__routing_decisions
+                    where base_router__routing_decisions.is_embedded
+                )
+            else 0
+        end as embedded_rows
+    from staged_counted
+    left join loads_summed
+        on staged_counted.stream = loads_summed.stream
     left join rejected_counted
-        on streams_counted.stream = rejected_counted.stream
+        on staged_counted.stream = rejected_counted.stream
     left join quarantined_counted
-        on streams_counted.stream = quarantined_counted.stream
+        on staged_counted.stream = quarantined_counted.stream
 ),
 
 final as (
@@ -121,9 +119,14 @@ final as (
         embedded_rows,
         staged_rows,
         rejected_rows,
-        duplicate_rows,
+        resent_rows,
+        conflicting_rows,
+        withdrawn_rows,
         quarantined_lines,
-        raw_rows = staged_rows + rejected_rows + duplicate_rows as is_reconciled
+        resent_rows + conflicting_rows as duplicate_rows,
+        raw_rows
+        = staged_rows + rejected_rows + resent_rows + conflicting_rows + withdrawn_rows
+            as is_reconciled
     from counts_joined
 )
 

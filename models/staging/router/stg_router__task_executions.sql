@@ -36,7 +36,7 @@ base_router__task_executions as (
         _line_number,
         _loaded_at
     from {{ ref('base_router__task_executions') }}
-    where not is_rejected
+    where not is_rejected and not is_withdrawn
 ),
 
 versions_ranked as (

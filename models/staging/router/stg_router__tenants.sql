@@ -12,7 +12,7 @@ base_router__tenants as (
         _line_number,
         _loaded_at
     from {{ ref('base_router__tenants') }}
-    where not is_rejected
+    where not is_rejected and not is_withdrawn
 ),
 
 versions_ranked as (

@@ -28,6 +28,11 @@ routing_decisions as (
     from {{ source('router', 'routing_decisions') }}
 ),
 
+withdrawn_loads as (
+    select load_id
+    from {{ ref('base_router__withdrawn_loads') }}
+),
+
 -- The parent execution lines that carry an embedded decision (see the note at the top).
 task_executions as (
     select
@@ -53,6 +58,7 @@ standalone_decisions_extracted as (
         _loaded_at,
         false as is_embedded,
         record as decision_json,
+        md5(cast(record as {{ dbt.type_string() }})) as record_content_hash,
         {{ json_text('record', 'task_execution_id') }} as task_execution_id_text,
         {{ json_text('record', 'tenant_id') }} as tenant_id_text,
         {{ json_type('record', 'tenant_id') }} as tenant_id_json_type
@@ -67,6 +73,11 @@ embedded_decisions_extracted as (
         _loaded_at,
         true as is_embedded,
         {{ json_value('record', 'routing_decision') }} as decision_json,
+        -- The parent's id is part of an embedded decision's content (it has no field of its own).
+        md5(
+            coalesce({{ json_text('record', 'id') }}, '')
+            || cast({{ json_value('record', 'routing_decision') }} as {{ dbt.type_string() }})
+        ) as record_content_hash,
         {{ json_text('record', 'id') }} as task_execution_id_text,
         {{ json_text('record', 'tenant_id') }} as tenant_id_text,
         {{ json_type('record', 'tenant_id') }} as tenant_id_json_type
@@ -85,6 +96,7 @@ fields_extracted as (
         _source_file,
         _line_number,
         _loaded_at,
+        record_content_hash,
         is_embedded,
         task_execution_id_text,
         tenant_id_text,
@@ -243,9 +255,11 @@ final as (
         _source_file,
         _line_number,
         _loaded_at,
+        record_content_hash,
         rejection_reason,
         rejection_reasons,
-        rejection_reason is not null as is_rejected
+        rejection_reason is not null as is_rejected,
+        _load_id in (select withdrawn_loads.load_id from withdrawn_loads) as is_withdrawn
     from reasons_collected
 )
 

@@ -34,6 +34,11 @@ task_executions as (
     from {{ source('router', 'task_executions') }}
 ),
 
+withdrawn_loads as (
+    select load_id
+    from {{ ref('base_router__withdrawn_loads') }}
+),
+
 known_providers as (
     select provider_key
     from {{ ref('base_router__known_providers') }}
@@ -45,6 +50,7 @@ fields_extracted as (
         _source_file,
         _line_number,
         _loaded_at,
+        md5(cast(record as {{ dbt.type_string() }})) as record_content_hash,
         record,
         {{ json_text('record', 'id') }} as id_text,
         {%- for field in text_fields %}
@@ -276,9 +282,11 @@ final as (
         _source_file,
         _line_number,
         _loaded_at,
+        record_content_hash,
         rejection_reason,
         rejection_reasons,
-        rejection_reason is not null as is_rejected
+        rejection_reason is not null as is_rejected,
+        _load_id in (select withdrawn_loads.load_id from withdrawn_loads) as is_withdrawn
     from reasons_collected
 )
 

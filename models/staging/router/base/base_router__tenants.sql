@@ -15,6 +15,11 @@ tenants as (
     from {{ source('router', 'tenants') }}
 ),
 
+withdrawn_loads as (
+    select load_id
+    from {{ ref('base_router__withdrawn_loads') }}
+),
+
 known_providers as (
     select provider_key
     from {{ ref('base_router__known_providers') }}
@@ -26,6 +31,7 @@ fields_extracted as (
         _source_file,
         _line_number,
         _loaded_at,
+        md5(cast(record as {{ dbt.type_string() }})) as record_content_hash,
         {%- for field in ['tenant_id', 'default_provider', 'default_model', 'plan'] %}
         {{ json_text('record', field) }} as {{ field }}_text,
         {{ json_type('record', field) }} as {{ field }}_json_type,
@@ -95,9 +101,11 @@ final as (
         _source_file,
         _line_number,
         _loaded_at,
+        record_content_hash,
         rejection_reason,
         rejection_reasons,
-        rejection_reason is not null as is_rejected
+        rejection_reason is not null as is_rejected,
+        _load_id in (select withdrawn_loads.load_id from withdrawn_loads) as is_withdrawn
     from reasons_collected
 )
 

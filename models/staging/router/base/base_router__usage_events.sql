@@ -15,12 +15,18 @@ usage_events as (
     from {{ source('router', 'usage_events') }}
 ),
 
+withdrawn_loads as (
+    select load_id
+    from {{ ref('base_router__withdrawn_loads') }}
+),
+
 fields_extracted as (
     select
         _load_id,
         _source_file,
         _line_number,
         _loaded_at,
+        md5(cast(record as {{ dbt.type_string() }})) as record_content_hash,
         {{ json_text('record', 'id') }} as id_text,
         {%- for field in ['tenant_id', 'user_id', 'event_type'] %}
         {{ json_text('record', field) }} as {{ field }}_text,
@@ -94,9 +100,11 @@ final as (
         _source_file,
         _line_number,
         _loaded_at,
+        record_content_hash,
         rejection_reason,
         rejection_reasons,
-        rejection_reason is not null as is_rejected
+        rejection_reason is not null as is_rejected,
+        _load_id in (select withdrawn_loads.load_id from withdrawn_loads) as is_withdrawn
     from reasons_collected
 )
 

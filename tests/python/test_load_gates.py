@@ -1,0 +1,188 @@
+"""Re-sent snapshots, gates on what a run adds, and withdrawing a bad load.
+
+A router re-sends its tenant list and price list again and again. An identical re-send is
+no duplicate; a conflicting version is, and a batch full of them stops the run with one line
+that names the gate, the stream, the figure and the threshold. The operator withdraws the
+batch and the next run publishes; restoring it brings the gate back.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import date
+
+import pytest
+from conftest import cli, rows
+
+from loader.generate import GenerateOptions, generate
+
+pytestmark = pytest.mark.integration
+
+RECONCILIATION = """
+select stream, raw_rows, staged_rows, rejected_rows, resent_rows, conflicting_rows,
+    withdrawn_rows, is_reconciled
+from staging.stg_router__stream_reconciliation
+where stream = %s
+"""
+
+
+def _snapshot(path, *, change=None, extra=None):
+    """The rows of a CSV snapshot file, optionally changed, plus extra rows."""
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields, records = reader.fieldnames, list(reader)
+    if change:
+        records = [{**record, **change} for record in records]
+    return fields, records + (extra or [])
+
+
+def _write(path, fields, records):
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(records)
+
+
+def _reconciliation(url, stream):
+    return dict(
+        zip(
+            (
+                "stream",
+                "raw",
+                "staged",
+                "rejected",
+                "resent",
+                "conflicting",
+                "withdrawn",
+                "reconciled",
+            ),
+            rows(url, RECONCILIATION.replace("%s", f"'{stream}'"))[0],
+            strict=True,
+        )
+    )
+
+
+def _load_id(output, file_name):
+    match = re.search(
+        rf"load stream=\w+ file={re.escape(file_name)} status=succeeded load_id=(\d+)", output
+    )
+    assert match, output
+    return match.group(1)
+
+
+def test_resent_snapshots_pass_and_a_withdrawn_bad_batch_unblocks_the_next_run(cli_env, tmp_path):
+    url = cli_env["ANALYTICS_DATABASE_URL"]
+    first = tmp_path / "first"
+    generate(
+        GenerateOptions(
+            out_dir=first, tenants=3, days=2, executions=1_500, seed=5, end_date=date(2026, 11, 20)
+        )
+    )
+    published = cli(cli_env, "run", str(first))
+    assert published.returncode == 0, published.stdout[-3000:] + published.stderr[-2000:]
+    tenants_before = _reconciliation(url, "tenants")
+    assert tenants_before["resent"] == tenants_before["conflicting"] == 0
+
+    # The router re-sends both snapshots whole, with one new tenant: new files (new content,
+    # so they land), most of whose records are identical to what landed before.
+    resend = tmp_path / "resend"
+    resend.mkdir()
+    fields, tenants = _snapshot(
+        first / "tenants.csv",
+        extra=[
+            {
+                "tenant_id": "tenant_0099",
+                "default_provider": "openai",
+                "default_model": "",
+                "plan": "pro",
+                "created_at": "2026-01-05T10:00:00Z",
+            }
+        ],
+    )
+    _write(resend / "tenants_resent.csv", fields, tenants)
+    price_fields, prices = _snapshot(first / "provider_pricing.csv")
+    _write(resend / "provider_pricing_resent.csv", price_fields, list(reversed(prices)))
+    again = cli(cli_env, "run", str(resend))
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
+    tenants_after = _reconciliation(url, "tenants")
+    assert tenants_after["resent"] == 3
+    assert tenants_after["conflicting"] == 0
+    assert tenants_after["staged"] == 4
+    assert tenants_after["reconciled"] is True
+    pricing = _reconciliation(url, "provider_pricing")
+    assert pricing["resent"] == len(prices)
+    assert pricing["conflicting"] == 0
+
+    # A batch of conflicting versions (every tenant's sign-up changed) breaks the gate: the run
+    # stops with one line naming the gate, the stream, the figure and the threshold.
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    _write(
+        bad / "tenants_bad.csv",
+        *_snapshot(first / "tenants.csv", change={"created_at": "2020-01-01T00:00:00Z"}),
+    )
+    live = rows(url, "select count(*), sum(cost_actual) from analytics.task_executions")
+    plans = rows(url, "select tenant_id, created_at from staging.stg_router__tenants order by 1")
+    blocked = cli(cli_env, "run", str(bad))
+    assert blocked.returncode == 1, blocked.stdout[-2000:] + blocked.stderr
+    gate_line = (
+        "routing-analytics: gate duplicate_share failed: stream tenants, 3 of 3 rows of"
+        " unpublished loads (100.0 %) are conflicting versions, above the threshold of 10"
+    )
+    assert gate_line in blocked.stderr
+    assert "the published marts are unchanged" in blocked.stderr
+    assert rows(url, "select count(*), sum(cost_actual) from analytics.task_executions") == live
+    # build and check say the same, in one line.
+    for command in (("build",), ("check",)):
+        result = cli(cli_env, *command)
+        assert result.returncode == 1, command
+        assert gate_line in result.stderr, (command, result.stderr[-2000:])
+
+    listed = cli(cli_env, "loads", "list")
+    assert listed.returncode == 0, listed.stderr
+    bad_load = _load_id(blocked.stdout, "tenants_bad.csv")
+    assert re.search(rf"^\s*{bad_load}\s+tenants\s+unpublished\s", listed.stdout, re.M)
+
+    reason = "sender reset the sign-up dates"
+    withdrawn = cli(cli_env, "loads", "withdraw", bad_load, "--reason", reason)
+    assert withdrawn.returncode == 0, withdrawn.stderr
+    assert rows(
+        url, f"select action, reason from raw.load_withdrawals where load_id = {bad_load}"
+    ) == [("withdraw", reason)]
+    unblocked = cli(cli_env, "run", str(bad))
+    assert unblocked.returncode == 0, unblocked.stdout[-3000:] + unblocked.stderr[-2000:]
+    # The rows stay in raw; staging ignores them; the reconciliation counts them.
+    assert rows(url, f"select count(*) from raw.tenants where _load_id = {bad_load}") == [(3,)]
+    assert (
+        rows(url, "select tenant_id, created_at from staging.stg_router__tenants order by 1")
+        == plans
+    )
+    reconciled = _reconciliation(url, "tenants")
+    assert reconciled["withdrawn"] == 3
+    assert reconciled["reconciled"] is True
+    listed = cli(cli_env, "loads", "list")
+    assert re.search(rf"^\s*{bad_load}\s+tenants\s+withdrawn\s.*{reason}", listed.stdout, re.M)
+    twice = cli(cli_env, "loads", "withdraw", bad_load, "--reason", "again")
+    assert twice.returncode == 2
+    assert "already withdrawn" in twice.stderr
+
+    # Restored, the load is judged again (it was never published) and blocks again.
+    restored = cli(cli_env, "loads", "restore", bad_load)
+    assert restored.returncode == 0, restored.stderr
+    blocked_again = cli(cli_env, "run", str(bad))
+    assert blocked_again.returncode == 1
+    assert gate_line in blocked_again.stderr
+    assert rows(
+        url,
+        f"select action from raw.load_withdrawals where load_id = {bad_load} order by action_id",
+    ) == [("withdraw",), ("restore",)]
+
+
+def test_loads_commands_refuse_unknown_loads(cli_env):
+    result = cli(cli_env, "loads", "withdraw", "424242", "--reason", "typo")
+    assert result.returncode == 2
+    assert "no load 424242" in result.stderr
+    empty_reason = cli(cli_env, "loads", "withdraw", "1", "--reason", "  ")
+    assert empty_reason.returncode == 2
+    assert "give a reason" in empty_reason.stderr
