@@ -183,11 +183,22 @@ def run_checks(
     with db.connect(settings) as conn:
         gaps = [name for (name,) in conn.execute(ISOLATION_GAPS, (schema,)).fetchall()]
     dbt_vars = ["--vars", json.dumps({"publish_suffix": suffix})]
+    _progress(1, "data-quality gates" + (" (results of this build)" if gates_already_run else ""))
     results = dbt_gates(settings, target, dbt_vars, run_tests=not gates_already_run)
+    _progress(2, f"Great Expectations contract of raw and {schema}")
     results += expectation_results(settings, data_docs, schema)
+    _progress(3, "monitoring (lag, shares, storage, dashboard latency, isolation)")
     results += monitoring(settings, target, gaps, schema, dbt_vars)
+    _progress(4, "recording the results in monitoring.data_quality")
     record(settings, results)
     return results
+
+
+CHECK_STEPS = 4
+
+
+def _progress(step: int, what: str) -> None:
+    print(f"routing-analytics: check {step}/{CHECK_STEPS}: {what}", file=sys.stderr, flush=True)
 
 
 def dbt_gates(
@@ -246,7 +257,7 @@ def expectation_results(
             kind="expectations",
             status="fail" if failed else "pass",
             rows_failing=sum(r.unexpected for r in failed),
-            threshold="every expectation met",
+            threshold="0",
             detail=details or None,
         )
     ]
@@ -382,10 +393,12 @@ def print_check(
 ) -> int:
     results = run_checks(settings, data_docs, suffix, gates_already_run=gates_already_run)
     width = max(len(r.name) for r in results)
+    print(f"  {'STATUS':<6} {'CHECK':<{width}}  {'MEASURED':>12}  THRESHOLD")
     for r in results:
-        figure = r.rows_failing if r.measured is None else r.measured
-        shown = "-" if figure is None else str(figure)
-        print(f"  {r.status.upper():<5} {r.name:<{width}}  {shown:>12}  {r.threshold or ''}")
+        print(f"  {r.status.upper():<6} {r.name:<{width}}  {_shown(r):>12}  {r.threshold or ''}")
+        if r.status == "fail" and r.kind == "expectations" and r.detail:
+            for failure in r.detail.split("; "):
+                print(f"        {failure}")
     if data_docs is not None:
         print(f"Data Docs: {data_docs / 'index.html'}")
     alerts = [r for r in results if r.status == "fail"]
@@ -397,6 +410,28 @@ def print_check(
         )
     print("all gates passed; no alert")
     return 0
+
+
+def _shown(result: CheckResult) -> str:
+    """The measured figure (or failing rows) as shown; byte counts in human units."""
+    figure = result.rows_failing if result.measured is None else result.measured
+    if figure is None:
+        return "-"
+    if result.name.endswith("_bytes"):
+        return human_bytes(int(figure))
+    return str(figure)
+
+
+def human_bytes(size: int) -> str:
+    """1536 -> '1.5 KiB': powers of 1024, one decimal above bytes."""
+    if size < 1024:
+        return f"{size} B"
+    value = size / 1024
+    for unit in ("KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
 
 
 class CheckAlert(LoaderError):

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from importlib import metadata
 from pathlib import Path
 
 from loader import embedded
@@ -19,6 +21,7 @@ from loader.config import (
     RETENTION_DETAIL_DAYS,
     RETENTION_QUARANTINE_DAYS,
     Settings,
+    dbt_environment,
     load_settings,
 )
 from loader.errors import LoaderError, UserError
@@ -51,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="routing-analytics", description="Analytics warehouse of the AI coding-task router."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     db = commands.add_parser("db", help="manage the embedded PostgreSQL").add_subparsers(
@@ -66,11 +70,24 @@ def _parser() -> argparse.ArgumentParser:
     url.set_defaults(handler=_db_url)
 
     generate = commands.add_parser("generate", help="write a realistic sample data set")
-    generate.add_argument("--out", type=Path, default=Path("data/sample"), help="output folder")
-    generate.add_argument("--tenants", type=_positive, default=20)
-    generate.add_argument("--days", type=_positive, default=30)
-    generate.add_argument("--executions", type=_positive, default=300_000)
-    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument(
+        "--out", type=Path, default=Path("data/sample"), help="output folder (default %(default)s)"
+    )
+    generate.add_argument(
+        "--tenants", type=_positive, default=20, help="tenants (default %(default)s)"
+    )
+    generate.add_argument(
+        "--days", type=_positive, default=30, help="UTC days in the window (default %(default)s)"
+    )
+    generate.add_argument(
+        "--executions",
+        type=_positive,
+        default=300_000,
+        help="task executions in the window (default %(default)s)",
+    )
+    generate.add_argument(
+        "--seed", type=int, default=42, help="the same seed writes the same files (default 42)"
+    )
     generate.add_argument(
         "--end-date",
         type=date.fromisoformat,
@@ -98,7 +115,11 @@ def _parser() -> argparse.ArgumentParser:
     load.set_defaults(handler=_load)
 
     build = commands.add_parser("build", help="run dbt build (seeds, models, tests)")
-    build.add_argument("--full-refresh", action="store_true")
+    build.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental models from scratch (sealed aggregate periods are kept)",
+    )
     build.add_argument(
         "dbt_args",
         nargs=argparse.REMAINDER,
@@ -106,8 +127,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.set_defaults(handler=_build)
 
+    env = commands.add_parser(
+        "env",
+        help='print the variables dbt needs, for `eval "$(routing-analytics env)"`; then'
+        " dbt ls, dbt test --select ... work from the project root",
+    )
+    env.set_defaults(handler=_env)
+    dbt = commands.add_parser(
+        "dbt", help="run dbt with this project's connection: routing-analytics dbt -- ARGS..."
+    )
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="-- ARGS passed on to dbt")
+    dbt.set_defaults(handler=_dbt)
+    _add_analyst_commands(commands)
+
     lint = commands.add_parser("lint", help="sqlfluff lint the SQL (needs the database)")
-    lint.add_argument("paths", nargs="*", default=list(SQL_PATHS), metavar="PATH")
+    lint.add_argument(
+        "paths",
+        nargs="*",
+        default=list(SQL_PATHS),
+        metavar="PATH",
+        help=f"files or folders (default: {' '.join(SQL_PATHS)})",
+    )
     lint.set_defaults(handler=_lint)
 
     summary = commands.add_parser("summary", help="rows landed, staged and rejected per stream")
@@ -122,9 +162,19 @@ def _parser() -> argparse.ArgumentParser:
     _add_warehouse_commands(commands)
 
     demo = commands.add_parser("demo", help="start, generate, load, build and summarise")
-    demo.add_argument("--tenants", type=_positive, default=20)
-    demo.add_argument("--days", type=_positive, default=30)
-    demo.add_argument("--executions", type=_positive, default=300_000)
+    demo.add_argument("--tenants", type=_positive, default=20, help="tenants (default %(default)s)")
+    demo.add_argument(
+        "--days",
+        type=_positive,
+        default=60,
+        help="UTC days of history up to now (default %(default)s: the 30-day trends need 60)",
+    )
+    demo.add_argument(
+        "--executions",
+        type=_positive,
+        default=300_000,
+        help="task executions (default %(default)s)",
+    )
     demo.set_defaults(handler=_demo)
     return parser
 
@@ -132,13 +182,17 @@ def _parser() -> argparse.ArgumentParser:
 def _add_warehouse_commands(commands: argparse._SubParsersAction) -> None:
     """roi, check, run, forget-tenant, retention: questions to and duties of the warehouse."""
     roi = commands.add_parser("roi", help="the ROI calculator for one tenant and period")
-    roi.add_argument("--tenant", required=True)
-    roi.add_argument("--days", type=_positive, default=30)
+    roi.add_argument("--tenant", required=True, help="the tenant id (required)")
+    roi.add_argument(
+        "--days", type=_positive, default=30, help="whole UTC days (default %(default)s)"
+    )
     roi.add_argument(
         "--as-of",
         type=_timestamp,
         default=None,
-        help="end of the period, ISO 8601 with offset (default: now)",
+        help="the period is the last DAYS whole UTC days as of this moment: ISO 8601 with"
+        " offset, or a date (its midnight UTC, so the day before is the last one);"
+        " default: now (today included)",
     )
     roi.add_argument("--json", action="store_true", help="one JSON object instead of text")
     roi.set_defaults(handler=_roi)
@@ -161,7 +215,8 @@ def _add_warehouse_commands(commands: argparse._SubParsersAction) -> None:
     forget = commands.add_parser(
         "forget-tenant", help="delete every row of one tenant from every table (GDPR)"
     )
-    forget.add_argument("tenant")
+    forget.add_argument("tenant", help="the tenant id, exactly as stored")
+    _add_destructive_options(forget)
     forget.set_defaults(handler=_forget_tenant)
 
     retention = commands.add_parser(
@@ -193,9 +248,62 @@ def _add_warehouse_commands(commands: argparse._SubParsersAction) -> None:
         default=None,
         help="measure the horizons from this moment, ISO 8601 with offset (default: now)",
     )
-    retention.add_argument("--wait", action="store_true", help="wait for a run in progress")
+    _add_destructive_options(retention)
     retention.set_defaults(handler=_retention)
     _add_loads_commands(commands)
+
+
+def _add_analyst_commands(commands: argparse._SubParsersAction) -> None:
+    """docs and create-login: what an analyst needs besides SQL."""
+    docs = commands.add_parser(
+        "docs",
+        help="generate the dbt docs and the Great Expectations Data Docs (work offline) and"
+        " serve them on 127.0.0.1",
+    )
+    docs.add_argument(
+        "--port", type=_port, default=8080, help="port on 127.0.0.1 (default %(default)s)"
+    )
+    docs.add_argument(
+        "--no-serve", action="store_true", help="only generate them; print where they are"
+    )
+    docs.set_defaults(handler=_docs)
+    login = commands.add_parser(
+        "create-login",
+        help="create a database login for an analyst (all tenants) or a reader service"
+        " (one tenant per transaction); prints its generated password once",
+    )
+    login.add_argument("name", metavar="NAME", help="the login's name (lowercase, digits, _)")
+    login.add_argument(
+        "--role",
+        choices=("analyst", "reader"),
+        default="analyst",
+        help="analyst: every tenant's published rows; reader: row-level security by"
+        " app.tenant_id (default %(default)s)",
+    )
+    login.set_defaults(handler=_create_login)
+
+
+def _add_destructive_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--wait", action="store_true", help="wait for a run in progress")
+    command.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would be removed, per table, and change nothing",
+    )
+    command.add_argument(
+        "--yes",
+        action="store_true",
+        help="confirm the deletion (required on a terminal; cron and scripts need not)",
+    )
+
+
+def _confirmed(args: argparse.Namespace, what: str) -> None:
+    """On a terminal a person confirms with --yes; a dry run changes nothing."""
+    if sys.stdin.isatty() and not args.yes and not args.dry_run:
+        raise UserError(
+            f"this deletes {what} for good: run it again with --yes (or --dry-run to see"
+            " what would be removed)"
+        )
 
 
 def _add_loads_commands(commands: argparse._SubParsersAction) -> None:
@@ -212,20 +320,37 @@ def _add_loads_commands(commands: argparse._SubParsersAction) -> None:
         "withdraw",
         help="staging ignores the load's rows from the next build (they stay in raw); audited",
     )
-    withdraw.add_argument("load_id", type=_positive, metavar="LOAD_ID")
+    withdraw.add_argument(
+        "load_id", type=_positive, metavar="LOAD_ID", help="the load (see `loads list`)"
+    )
     withdraw.add_argument("--reason", required=True, help="why (kept with the load)")
     withdraw.set_defaults(handler=_loads_act, action="withdraw")
     restore = loads.add_parser("restore", help="undo a withdrawal; the gates judge it again")
-    restore.add_argument("load_id", type=_positive, metavar="LOAD_ID")
+    restore.add_argument(
+        "load_id", type=_positive, metavar="LOAD_ID", help="the load (see `loads list`)"
+    )
     restore.add_argument(
         "--reason", default="restored by the operator", help="why (default: %(default)s)"
     )
     restore.set_defaults(handler=_loads_act, action="restore")
 
 
+def _version() -> str:
+    try:
+        return metadata.version("routing-analytics")
+    except metadata.PackageNotFoundError:  # run from a checkout without `make install`
+        return "unknown"
+
+
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535; 0 picks a free one)")
     return int(text)
 
 
@@ -236,10 +361,13 @@ def _whole(text: str) -> int:
 
 
 def _timestamp(text: str) -> datetime:
+    """An ISO 8601 timestamp with its offset, or a date YYYY-MM-DD meaning its midnight UTC."""
     try:
+        if len(text) == len("YYYY-MM-DD"):
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 timestamp: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 timestamp or date: {text!r}") from None
     if parsed.tzinfo is None:
         raise argparse.ArgumentTypeError(f"give a UTC offset (e.g. Z): {text!r}")
     return parsed
@@ -306,6 +434,43 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
+def _env(_: argparse.Namespace, settings: Settings) -> int:
+    from loader.dbt import dbt_env, ensure_database  # noqa: PLC0415
+
+    ensure_database(settings)
+    environment = dbt_env(settings)
+    for name in (*dbt_environment(settings), "DBT_PROFILES_DIR"):
+        print(f"export {name}={shlex.quote(environment[name])}")
+    return 0
+
+
+def _dbt(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.dbt import run_dbt  # noqa: PLC0415
+
+    passed = _after_double_dash(args.dbt_args)
+    if not passed:
+        raise UserError("give the dbt arguments after --, e.g. routing-analytics dbt -- ls")
+    return run_dbt(settings, passed)
+
+
+def _docs(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.docs import build_docs, serve  # noqa: PLC0415
+
+    root = build_docs(settings)
+    print(f"docs written to {root} (dbt/, data-docs/)")
+    if not args.no_serve:
+        serve(root, args.port)
+    return 0
+
+
+def _create_login(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.logins import create_login  # noqa: PLC0415
+
+    password = create_login(settings, args.name, args.role)
+    print(f"login {args.name} ({args.role}); password (shown once): {password}")
+    return 0
+
+
 def _lint(args: argparse.Namespace, settings: Settings) -> int:
     from loader.dbt import run_sqlfluff  # noqa: PLC0415
 
@@ -350,14 +515,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 def _forget_tenant(args: argparse.Namespace, settings: Settings) -> int:
     from loader.gdpr import print_forget_tenant  # noqa: PLC0415
 
-    return print_forget_tenant(settings, args.tenant)
+    _confirmed(args, f"every row of tenant {args.tenant!r}")
+    return print_forget_tenant(settings, args.tenant, dry_run=args.dry_run, wait=args.wait)
 
 
 def _retention(args: argparse.Namespace, settings: Settings) -> int:
     from loader.retention import RetentionPolicy, print_retention  # noqa: PLC0415
 
     policy = RetentionPolicy(args.detail_days, args.aggregate_days, args.quarantine_days)
-    return print_retention(settings, policy, as_of=args.as_of, wait=args.wait)
+    _confirmed(args, "old detail, aggregates and quarantined lines")
+    return print_retention(settings, policy, as_of=args.as_of, wait=args.wait, dry_run=args.dry_run)
 
 
 def _loads_list(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
@@ -20,13 +21,29 @@ from loader.landing import LoadResult, Progress, load_file
 from loader.privacy import Pseudonymiser, load_or_create_key
 from loader.streams import CSV_SUFFIXES, JSON_SUFFIXES, STREAMS, StreamSpec, stream_for
 
+if TYPE_CHECKING:
+    from loader.generate import GenerateResult
+
 PROGRESS_MIN_BYTES = 8 << 20
 
 
 def generate_sample(args: argparse.Namespace) -> int:
+    try:
+        result = _generate_into(args)
+    except ValueError as error:
+        raise UserError(f"generate: {error}") from None
+    for stream, count in sorted(result.counts.items()):
+        files = ", ".join(str(path) for path in result.files[stream])
+        print(f"generate stream={stream} lines={count} files={files}")
+    for kind, count in sorted(result.faults.items()):
+        print(f"generate fault={kind} lines={count}")
+    return 0
+
+
+def _generate_into(args: argparse.Namespace) -> GenerateResult:
     from loader.generate import GenerateOptions, generate  # noqa: PLC0415
 
-    result = generate(
+    return generate(
         GenerateOptions(
             out_dir=args.out,
             tenants=args.tenants,
@@ -38,12 +55,6 @@ def generate_sample(args: argparse.Namespace) -> int:
             compress=args.gzip,
         )
     )
-    for stream, count in sorted(result.counts.items()):
-        files = ", ".join(str(path) for path in result.files[stream])
-        print(f"generate stream={stream} lines={count} files={files}")
-    for kind, count in sorted(result.faults.items()):
-        print(f"generate fault={kind} lines={count}")
-    return 0
 
 
 def expand_paths(paths: list[Path], stream: str | None) -> list[tuple[Path, StreamSpec]]:
@@ -71,7 +82,7 @@ def load_paths(settings: Settings, paths: list[Path], stream: str | None, *, as_
     planned = expand_paths(paths, stream)
     ensure_database(settings)
     pseudonymiser = load_or_create_key(settings.state_dir)
-    failures = 0
+    failure_codes: list[int] = []
     with db.connect(settings, autocommit=True) as conn:  # fails fast on a wrong URL
         db.apply_raw_ddl(conn)
     for path, spec in planned:
@@ -81,17 +92,30 @@ def load_paths(settings: Settings, paths: list[Path], stream: str | None, *, as_
                 on_retry=partial(_warn, path),
             )
         except LoaderError as error:
-            failures += 1
+            failure_codes.append(error.exit_code)
             print(f"routing-analytics: error: {path.name}: {error}", file=sys.stderr)
             continue
         _report(result, as_json=as_json)
-    if failures:
+        for warning in result.warnings:
+            _warn(path, warning)
+        if result.status == "succeeded" and result.lines_read == 0:
+            _warn(path, "the file holds no records (empty); it is recorded as loaded")
+    if len(planned) > 1 and failure_codes:
         print(
-            f"routing-analytics: error: {failures} of {len(planned)} files failed to load",
+            f"routing-analytics: error: {len(failure_codes)} of {len(planned)} files failed"
+            " to load",
             file=sys.stderr,
         )
-        return 1
-    return 0
+    return _combined_exit_code(failure_codes)
+
+
+def _combined_exit_code(failure_codes: list[int]) -> int:
+    """0 without failures; the failures' own code when they agree (2 bad input, 75 try
+    again later), else 1: a scheduler must not retry a batch that holds a bad file."""
+    if not failure_codes:
+        return 0
+    distinct = set(failure_codes)
+    return distinct.pop() if len(distinct) == 1 else 1
 
 
 def _logfmt(value: object) -> str:

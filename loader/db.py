@@ -31,6 +31,7 @@ lock table raw.ddl_versions in share row exclusive mode;
 """
 
 _TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57P")
+DATABASE_URL_HINT = "ANALYTICS_DATABASE_URL, or ANALYTICS_DB_PORT for the embedded server"
 
 
 @contextmanager
@@ -44,10 +45,7 @@ def connect(settings: Settings, *, autocommit: bool = False) -> Iterator[psycopg
             application_name="routing-analytics",
         )
     except psycopg.OperationalError as error:
-        raise TransientError(
-            f"cannot connect to {settings.display_url}: {_first_line(error)}"
-            + ("; is it running? try `routing-analytics db start`" if settings.embedded else "")
-        ) from None
+        raise _connect_error(settings, error) from None
     except psycopg.ProgrammingError as error:
         raise UserError(f"bad database URL {settings.display_url}: {_first_line(error)}") from None
     try:
@@ -55,6 +53,29 @@ def connect(settings: Settings, *, autocommit: bool = False) -> Iterator[psycopg
             yield conn
     except psycopg.Error as error:
         raise classify(error) from error
+
+
+# A connection that fails for these reasons fails the same way next time: the setting is
+# wrong (exit 2), unlike a refused or dropped connection (exit 75, try again later).
+_CONFIGURATION_SQLSTATES = ("3D000", "28000", "28P01")
+_CONFIGURATION_MESSAGES = (
+    "could not translate host name",
+    "failed to resolve host",
+    "does not exist",
+    "password authentication failed",
+    "no password supplied",
+)
+
+
+def _connect_error(settings: Settings, error: psycopg.OperationalError) -> LoaderError:
+    message = f"cannot connect to {settings.display_url}: {_first_line(error)}"
+    if error.sqlstate in _CONFIGURATION_SQLSTATES or any(
+        text in message for text in _CONFIGURATION_MESSAGES
+    ):
+        return UserError(f"{message}; check the database URL ({DATABASE_URL_HINT})")
+    return TransientError(
+        message + ("; is it running? try `routing-analytics db start`" if settings.embedded else "")
+    )
 
 
 def classify(error: psycopg.Error) -> LoaderError:

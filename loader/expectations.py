@@ -58,17 +58,16 @@ def suites(schema: str) -> dict[tuple[str, str], list[gxe.Expectation]]:
     ]
     contract[(schema, "customer_roi_snapshots")] = [
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["tenant_id", "snapshot_date"]),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="savings_percentage_30d", min_value=0, max_value=100
-        ),
-        gxe.ExpectColumnValuesToBeBetween(column="total_savings_30d", min_value=0),
+        # A loss is shown as a loss: shown savings may be negative, never above the exact.
+        gxe.ExpectColumnValuesToBeBetween(column="savings_percentage_30d", max_value=100),
+        _never_rounded_up("total_savings_30d_exact_usd", "total_savings_30d"),
         gxe.ExpectColumnValuesToBeInSet(
             column="cost_trend", value_set=["increasing", "decreasing", "stable"]
         ),
     ]
     contract[(schema, "usage_analytics")] = [
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["tenant_id", "date"]),
-        gxe.ExpectColumnValuesToBeBetween(column="total_savings", min_value=0),
+        _never_rounded_up("completed_savings_exact_usd", "total_savings"),
         gxe.ExpectColumnValuesToBeBetween(column="new_users", min_value=0),
     ]
     contract[(schema, "provider_performance")] = [
@@ -142,3 +141,11 @@ def validate(
                 )
             )
     return results
+
+
+def _never_rounded_up(exact: str, shown: str) -> gxe.ExpectColumnPairValuesAToBeGreaterThanB:
+    """The shown figure is the exact one floored: never above it (rows without an exact
+    figure show 0 and are left out)."""
+    return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A=exact, column_B=shown, or_equal=True, ignore_row_if="either_value_is_missing"
+    )

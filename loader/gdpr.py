@@ -20,6 +20,7 @@ from psycopg import sql
 from loader import db
 from loader.config import Settings
 from loader.errors import UserError
+from loader.locks import run_lock
 from loader.privacy import load_or_create_key
 
 # The audit trail of deletions is kept (it names no tenant).
@@ -42,6 +43,7 @@ create table if not exists audit.tenant_deletions (
 class Deletion:
     tenant_key_hash: str
     rows_removed: dict[str, int]
+    dry_run: bool = False
 
     @property
     def total(self) -> int:
@@ -59,12 +61,38 @@ def mention_pattern(tenant: str) -> str:
     return rf"(^|[^A-Za-z0-9_.-]){re.escape(tenant)}($|[^A-Za-z0-9_.-])"
 
 
-def forget_tenant(settings: Settings, tenant: str) -> Deletion:
+class _RolledBack(Exception):
+    """Ends a dry run's transaction: everything it deleted is rolled back."""
+
+
+def forget_tenant(
+    settings: Settings, tenant: str, *, dry_run: bool = False, wait: bool = False
+) -> Deletion:
+    """Under the scheduled run's lock (a run rebuilding meanwhile would fail its
+    reconciliation). A tenant with no row anywhere is refused (a typo must not write an
+    audit row); a dry run deletes in a transaction that it rolls back, to count exactly."""
     if not tenant.strip():
         raise UserError("give the tenant id to forget")
     removed: dict[str, int] = {}
-    with db.connect(settings) as conn, conn.transaction():
-        conn.execute(AUDIT_DDL)
+    with run_lock(settings, wait=wait), db.connect(settings) as conn:
+        with conn.transaction():
+            conn.execute(AUDIT_DDL)
+        try:
+            deletion = _forget_in_transaction(settings, conn, tenant, removed, dry_run=dry_run)
+        except _RolledBack:
+            return Deletion(tenant_key_hash(settings, tenant), removed, dry_run=True)
+    return deletion
+
+
+def _forget_in_transaction(
+    settings: Settings,
+    conn: psycopg.Connection,
+    tenant: str,
+    removed: dict[str, int],
+    *,
+    dry_run: bool,
+) -> Deletion:
+    with conn.transaction():
         conn.execute("set local routing_analytics.maintenance = 'on'")
         for schema, table in db.tables_with_column(conn, "tenant_id"):
             if schema in KEPT_SCHEMAS:
@@ -78,6 +106,13 @@ def forget_tenant(settings: Settings, tenant: str) -> Deletion:
             )
         if db.relation_exists(conn, "raw.loads"):
             removed.update(_forget_raw(conn, tenant))
+        if not any(removed.values()):
+            raise UserError(
+                f"no row of tenant {tenant!r} anywhere: nothing forgotten, nothing recorded"
+                " (is the id right? ids are compared exactly)"
+            )
+        if dry_run:
+            raise _RolledBack
         db.refresh_materialized_views(conn, concurrently=False)
         deletion = Deletion(tenant_key_hash(settings, tenant), removed)
         conn.execute(
@@ -114,11 +149,17 @@ def _delete(conn: psycopg.Connection, statement: sql.Composable, params: object)
     return conn.execute(statement, args).rowcount
 
 
-def print_forget_tenant(settings: Settings, tenant: str) -> int:
-    deletion = forget_tenant(settings, tenant)
+def print_forget_tenant(
+    settings: Settings, tenant: str, *, dry_run: bool = False, wait: bool = False
+) -> int:
+    deletion = forget_tenant(settings, tenant, dry_run=dry_run, wait=wait)
+    verb = "would be removed" if deletion.dry_run else "removed"
     for relation, rows in sorted(deletion.rows_removed.items()):
         if rows:
-            print(f"  {relation}: {rows:,} rows removed")
+            print(f"  {relation}: {rows:,} rows {verb}")
+    if deletion.dry_run:
+        print(f"dry run: {deletion.total:,} rows would be removed; nothing was changed")
+        return 0
     print(
         f"forgot the tenant: {deletion.total:,} rows removed in one transaction; recorded in"
         f" audit.tenant_deletions as {deletion.tenant_key_hash[:16]}..."

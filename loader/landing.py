@@ -47,6 +47,7 @@ class LoadResult:
     redactions: RedactionCounts = field(default_factory=RedactionCounts)
     seconds: float = 0.0
     message: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ def load_file(
         _record_failure(conn, result, str(failure))
         raise failure from error
     result.seconds = time.monotonic() - started
+    result.warnings = list(processor.warnings)
+    if processor.unlisted_warnings:
+        result.warnings.append(f"and {processor.unlisted_warnings} more such values")
     return result
 
 
@@ -101,7 +105,7 @@ def _as_loader_error(error: Exception, path: Path) -> LoaderError:
     if isinstance(error, psycopg.Error):
         return classify(error)
     # OSError (incl. gzip.BadGzipFile), EOFError (truncated .gz), zlib.error (corrupt .gz)
-    return UserError(f"{path.name}: cannot read the file: {error}; nothing of it was landed")
+    return UserError(f"cannot read the file ({error}); nothing of it was landed")
 
 
 def _copy_file(
@@ -167,7 +171,7 @@ def _outcomes(
             if record.values is None:
                 outcome: bytes | str = record.error or "unreadable"
             else:
-                outcome = processor.prepare_csv(header, record.values)
+                outcome = processor.prepare_csv(header, record.values, record.number)
             yield record.number, _quarantine_entry(record.number, record.original, outcome)
         return
     for line in iter_lines(stream):

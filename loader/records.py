@@ -6,6 +6,7 @@ exact decimals and re-written, so a number such as 0.0123456789012345678 is neve
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,11 @@ from loader.privacy import Pseudonymiser, RedactionCounts, redact_text, scrub_en
 from loader.streams import StreamSpec
 
 NUL_ESCAPE = b"\\u0000"
+# A plain decimal as the contract's CSV prices are written (0.000002, 2e-6); no thousands or
+# decimal commas. Anchored and without nested repetition: linear on any value.
+PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:[.][0-9]*)?|[.][0-9]+)(?:[eE][+-]?[0-9]+)?")
+# How many number warnings one file reports line by line; the rest are counted.
+MAX_LISTED_WARNINGS = 20
 JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
@@ -24,6 +30,8 @@ class LineProcessor:
         self.spec = spec
         self.pseudonymiser = pseudonymiser
         self.counts = RedactionCounts()
+        self.warnings: list[str] = []
+        self.unlisted_warnings = 0
 
     def prepare_json(self, content: bytes) -> bytes | str:
         """The JSON object text to land, or a quarantine reason (a str)."""
@@ -42,14 +50,29 @@ class LineProcessor:
         self._scrub(exact, self.counts)
         return simplejson.dumps(exact, use_decimal=True, ensure_ascii=False).encode()
 
-    def prepare_csv(self, header: list[str], values: list[str]) -> bytes | str:
+    def prepare_csv(self, header: list[str], values: list[str], line_number: int) -> bytes | str:
         if len(values) != len(header):
             return f"CSV row has {len(values)} fields, the header has {len(header)}"
         record: dict[str, Any] = dict(zip(header, values, strict=True))
         if any("\x00" in value for value in values):
             return "contains a NUL character, which PostgreSQL text cannot hold"
+        self._warn_about_numbers(record, line_number)
         self._scrub(record, self.counts)
         return orjson.dumps(record)
+
+    def _warn_about_numbers(self, record: dict[str, Any], line_number: int) -> None:
+        for column in sorted(self.spec.csv_number_columns & record.keys()):
+            value = record[column].strip()
+            if not value or PLAIN_DECIMAL.fullmatch(value):
+                continue
+            if len(self.warnings) >= MAX_LISTED_WARNINGS:
+                self.unlisted_warnings += 1
+                continue
+            shown = value if len(value) <= 40 else value[:40] + "..."
+            self.warnings.append(
+                f"line {line_number}: {column} {shown!r} is not a plain decimal number"
+                " (landed; staging rejects the record)"
+            )
 
     def _scrub(self, record: dict[str, Any], counts: RedactionCounts) -> bool:
         """Apply the privacy rules in place; True when anything changed."""

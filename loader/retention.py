@@ -203,14 +203,25 @@ class RetentionRun:
     users_remembered: int = 0
     # The newest detail horizon of all runs: the aggregate marts seal the periods before it.
     sealed_before: datetime | None = None
+    # Counted in a transaction that was rolled back: nothing was deleted.
+    dry_run: bool = False
 
     @property
     def total(self) -> int:
         return sum(self.rows_removed.values())
 
 
+class _RolledBack(Exception):
+    """Ends a dry run's transaction: everything it deleted is rolled back."""
+
+
 def apply_retention(
-    settings: Settings, policy: RetentionPolicy, *, as_of: datetime | None = None, wait: bool
+    settings: Settings,
+    policy: RetentionPolicy,
+    *,
+    as_of: datetime | None = None,
+    wait: bool,
+    dry_run: bool = False,
 ) -> RetentionRun:
     policy.validate()
     moment = as_of or datetime.now(UTC)
@@ -223,8 +234,13 @@ def apply_retention(
                 f"the warehouse is not built ({', '.join(missing)} missing):"
                 " run `routing-analytics build` first"
             )
-        with conn.transaction():
-            _retain(conn, run, moment)
+        try:
+            with conn.transaction():
+                _retain(conn, run, moment)
+                if dry_run:
+                    raise _RolledBack
+        except _RolledBack:
+            run.dry_run = True
     return run
 
 
@@ -304,10 +320,26 @@ def _delete_forgotten_raw_rows(
 
 
 def print_retention(
-    settings: Settings, policy: RetentionPolicy, *, as_of: datetime | None, wait: bool
+    settings: Settings,
+    policy: RetentionPolicy,
+    *,
+    as_of: datetime | None,
+    wait: bool,
+    dry_run: bool = False,
 ) -> int:
-    run = apply_retention(settings, policy, as_of=as_of, wait=wait)
+    run = apply_retention(settings, policy, as_of=as_of, wait=wait, dry_run=dry_run)
     horizons = run.horizons
+    if run.dry_run:
+        for relation, rows in sorted(run.rows_removed.items()):
+            if rows:
+                print(f"  {relation}: {rows:,} rows would be removed")
+        print(
+            f"dry run: {run.total:,} rows would be removed (detail before"
+            f" {horizons.detail:%Y-%m-%d}, aggregates before {horizons.aggregates:%Y-%m-%d},"
+            f" quarantined lines before {horizons.quarantine:%Y-%m-%d %H:%M} UTC);"
+            " nothing was changed"
+        )
+        return 0
     sealed_before = (run.sealed_before or horizons.detail).astimezone(UTC)
     if run.users_remembered:
         print(f"  retention.usage_users_seen: {run.users_remembered:,} users remembered")

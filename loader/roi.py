@@ -1,12 +1,14 @@
 """`routing-analytics roi`: the ROI calculator (design document 6.1) for one tenant and period.
 
 The figures come from the SQL function analytics.calculate_roi, so the command line, the
-dashboards and analysts get the same numbers by the same conservative rules.
+dashboards and analysts get the same numbers by the same conservative rules, over the same
+window: the last N whole UTC days as of --as-of (default now, so today is included).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -26,16 +28,17 @@ select exists (
 # login sees everything. Setting the context for this transaction serves both.
 TENANT_CONTEXT = "select set_config('app.tenant_id', %s, true)"
 
+# Every count and average says which tasks it is over.
 LABELS = {
-    "total_cost": "Total cost (completed tasks, USD)",
-    "baseline_cost": "Cost without routing (USD)",
-    "total_savings": "Savings (USD, conservative)",
-    "savings_percentage": "Savings %",
-    "tasks_completed": "Tasks completed",
-    "tasks_optimized": "Tasks that saved money",
-    "avg_savings_per_task": "Average savings per optimized task (USD)",
-    "other_status_cost": "Cost of failed/timed-out/cancelled tasks (USD)",
-    "unpriced_tasks": "Tasks without cost data",
+    "total_cost": "Cost of the completed priced tasks (USD)",
+    "baseline_cost": "Their cost without routing (USD)",
+    "total_savings": "Savings (USD; a loss is negative)",
+    "savings_percentage": "Savings, % of the cost without routing",
+    "tasks_completed": "Completed tasks (priced or not)",
+    "tasks_optimized": "Completed priced tasks that saved money",
+    "avg_savings_per_task": "Savings / completed priced tasks that saved money (USD)",
+    "other_status_cost": "Cost of failed, timed-out and cancelled tasks (USD)",
+    "unpriced_tasks": "Tasks without cost data (any status)",
 }
 
 
@@ -67,14 +70,28 @@ def print_roi(
     settings: Settings, tenant: str, days: int, as_of: datetime | None, as_json: bool
 ) -> int:
     figures = calculate_roi(settings, tenant, days, as_of)
+    if not figures["complete"]:
+        print(
+            f"routing-analytics: warning: incomplete: the period starts before"
+            f" {_utc(figures['detail_kept_from'])} UTC, where the task-level detail kept by"
+            " retention begins; the figures cover only the days from there",
+            file=sys.stderr,
+        )
     if as_json:
         print(json.dumps(figures, default=_json_value, separators=(",", ":")))
         return 0
-    period = f"{_utc(figures['period_start'])} to {_utc(figures['period_end'])} UTC"
-    print(f"ROI for tenant {tenant}, {days} days: {period}")
+    print(
+        f"ROI for tenant {tenant}, the last {days} days: {_utc(figures['period_start'])} to"
+        f" {_utc(figures['period_end'])} UTC (end excluded)"
+    )
+    print(
+        "(completed priced tasks; USD and percentages floored, never rounded up; positive"
+        " savings under 1 % of the cost without routing are shown as 0)"
+    )
     width = max(len(label) for label in LABELS.values())
     for name, label in LABELS.items():
-        print(f"  {label:<{width}}  {figures[name]}")
+        value = figures[name]
+        print(f"  {label:<{width}}  {'-' if value is None else value}")
     return 0
 
 

@@ -20,7 +20,7 @@ from psycopg import sql
 from loader import db
 from loader.config import Settings
 from loader.dbt import ensure_database, run_dbt
-from loader.errors import TerminalError, UserError
+from loader.errors import TerminalError, TransientError, UserError
 from loader.gates import print_failures
 from loader.loads import mark_published, unpublished_loads
 from loader.locks import run_lock
@@ -97,8 +97,11 @@ def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
     started = time.monotonic()
     with run_lock(settings, wait=wait):
         _step("load", inbox)
-        if any(inbox.iterdir()) and load_paths(settings, [inbox], None, as_json=False) != 0:
-            raise TerminalError("run stopped: some files failed to load; nothing was built")
+        has_files = any(inbox.iterdir())
+        load_code = load_paths(settings, [inbox], None, as_json=False) if has_files else 0
+        if load_code != 0:
+            error_type = {2: UserError, 75: TransientError}.get(load_code, TerminalError)
+            raise error_type("run stopped: some files failed to load; nothing was built")
         _step("dbt build", "(into analytics_next)")
         with db.connect(settings) as conn:
             judged = unpublished_loads(conn)

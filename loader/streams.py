@@ -18,11 +18,25 @@ class StreamSpec:
     free_form_objects: tuple[str, ...] = ()
     csv_allowed: bool = False
     csv_required_columns: tuple[str, ...] = ()
+    # CSV columns that must hold a plain decimal number (or nothing): `load` warns about any
+    # other value, with its line; staging rejects the record, as the data contract says.
+    csv_number_columns: frozenset[str] = frozenset()
 
     @property
     def table(self) -> str:
         return self.name
 
+
+# The rates of a price record, in the order of the contract's CSV columns.
+PRICE_RATE_FIELDS: tuple[str, ...] = (
+    "cost_per_token",
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "cache_read_cost_per_token",
+    "cache_write_cost_per_token",
+    "cost_per_minute",
+    "cost_per_request",
+)
 
 ROUTING_DECISION_FIELDS = frozenset(
     {
@@ -89,13 +103,7 @@ STREAMS: dict[str, StreamSpec] = {
                     "model",
                     "pricing_tier",
                     "pricing_model",
-                    "cost_per_token",
-                    "input_cost_per_token",
-                    "output_cost_per_token",
-                    "cache_read_cost_per_token",
-                    "cache_write_cost_per_token",
-                    "cost_per_minute",
-                    "cost_per_request",
+                    *PRICE_RATE_FIELDS,
                     "currency",
                     "effective_from",
                     "effective_until",
@@ -104,6 +112,7 @@ STREAMS: dict[str, StreamSpec] = {
             ),
             csv_allowed=True,
             csv_required_columns=("provider", "pricing_model", "effective_from"),
+            csv_number_columns=frozenset(PRICE_RATE_FIELDS),
         ),
         StreamSpec(
             name="usage_events",

@@ -60,7 +60,7 @@ limit 5
 WINDOW_DAYS = 30
 TENANT_HEADERS = (
     "tenant",
-    "tasks",
+    "completed tasks",
     "cost",
     "baseline",
     "savings",
@@ -150,13 +150,15 @@ def _print_marts(conn: psycopg.Connection) -> None:
         return
     last_day: date = newest[0]
     first_day = last_day - timedelta(days=WINDOW_DAYS - 1)
+    end_day = last_day + timedelta(days=1)
     print(
-        f"Per tenant, the {WINDOW_DAYS} days {first_day} to {last_day} (UTC) ending with the"
-        " newest task"
+        f"Per tenant, the last {WINDOW_DAYS} days: {first_day} 00:00 to {end_day} 00:00 UTC"
+        " (end excluded), ending with the newest task's day"
     )
     print(
-        "(analytics.customer_roi_snapshots: completed tasks; USD floored to the cent; savings"
-        " and savings % are 0 under 1 % of the baseline)"
+        "(analytics.customer_roi_snapshots of that day: completed priced tasks; USD and % floored,"
+        " never rounded up, a loss shown as a loss; positive savings under 1 % of the baseline"
+        f" are shown as 0; the same figures as `routing-analytics roi --as-of {end_day}`)"
     )
     tenants = conn.execute(TENANT_ROI, (last_day,)).fetchall()
     _print_rows(TENANT_HEADERS, [_tenant_row(*row) for row in tenants])

@@ -1,6 +1,6 @@
 -- Self-test of the presentation macros: returns one row per case whose shown figure differs
--- from the rule (floor to the cent, floor to a whole percent, 0 under 1 % of the baseline,
--- negative totals shown as 0, nothing ever rounded up).
+-- from the rule (floor to the cent, floor to a whole percent, positive savings under 1 % of
+-- the baseline shown as 0, a loss shown as a loss, nothing ever rounded up).
 with
 
 cases as (
@@ -17,7 +17,11 @@ cases as (
         ('exact whole percentage kept', '5', '100', '5.00', '5'),
         ('under 1 percent shows 0', '0.999', '100', '0.00', '0'),
         ('exactly 1 percent is shown', '1', '100', '1.00', '1'),
-        ('negative total shows 0', '-3.50', '100', '0.00', '0'),
+        ('a loss is shown as a loss', '-1.51', '47.19', '-1.51', '-4'),
+        ('a loss floors away from zero', '-1.514', '100', '-1.52', '-2'),
+        ('a small loss is still a loss', '-0.001', '100', '-0.01', '-1'),
+        ('a whole-percent loss is kept', '-3', '100', '-3.00', '-3'),
+        ('a loss without baseline has no percentage', '-2', '0', '-2.00', null),
         ('no baseline shows 0', '0', '0', '0.00', '0'),
         ('tiny totals floor to 0 cents', '0.0031', '0.0062', '0.00', '50'),
         ('one third floors', '1', '3', '1.00', '33'),

@@ -69,12 +69,14 @@ def _day_weights(rng: Random, first_day: date, days: int) -> list[float]:
 
 @dataclass(frozen=True)
 class _Window:
-    """The generated period: whole UTC days ending with end_date."""
+    """The generated period: whole UTC days ending with end_date, cut at the current time
+    (nothing is generated in the future: a router cannot have sent it yet)."""
 
     first_day: date
     days: int
     start: datetime
-    end: datetime  # exclusive
+    end: datetime  # exclusive, the end of end_date
+    now_ms: int
 
     @property
     def start_ms(self) -> int:
@@ -82,7 +84,11 @@ class _Window:
 
     @property
     def end_ms(self) -> int:
-        return self.start_ms + self.days * DAY_MS
+        return min(self.start_ms + self.days * DAY_MS, self.now_ms)
+
+    def day_length_ms(self, day: int) -> int:
+        """How much of day `day` (0-based) lies before the end: DAY_MS but for today."""
+        return max(0, min(DAY_MS, self.end_ms - (self.start_ms + day * DAY_MS)))
 
 
 class _Streams:
@@ -131,7 +137,10 @@ def _window(options: GenerateOptions) -> _Window:
     end_date = options.end_date or datetime.now(UTC).date()
     first_day = end_date - timedelta(days=options.days - 1)
     start = datetime.combine(first_day, time(), UTC)
-    return _Window(first_day, options.days, start, start + timedelta(days=options.days))
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    if day_start_ms(first_day) >= now_ms:
+        raise ValueError(f"the window starts on {first_day}, in the future")
+    return _Window(first_day, options.days, start, start + timedelta(days=options.days), now_ms)
 
 
 def _volume(options: GenerateOptions, window: _Window, tenants: list[Tenant]) -> list[int]:
@@ -139,7 +148,7 @@ def _volume(options: GenerateOptions, window: _Window, tenants: list[Tenant]) ->
     rng = Random(f"{options.seed}:volume")
     day_weights = _day_weights(rng, window.first_day, window.days)
     cells = [
-        day_weights[d] * t.weight * rng.lognormvariate(0.0, 0.15)
+        day_weights[d] * window.day_length_ms(d) / DAY_MS * t.weight * rng.lognormvariate(0.0, 0.15)
         for d in range(window.days)
         for t in tenants
     ]
@@ -159,9 +168,15 @@ def _incident(seed: int, window: _Window, providers: list[str]) -> Incident:
 
 
 def _day_slots(
-    rng: Random, tenants: list[Tenant], counts: list[int], day_ms: int, hour_cum: list[float]
+    rng: Random,
+    tenants: list[Tenant],
+    counts: list[int],
+    day_ms: int,
+    hour_cum: list[float],
+    day_length_ms: int = DAY_MS,
 ) -> list[tuple[int, int]]:
-    """Sorted (start_ms, tenant index) pairs for one day, following local business hours."""
+    """Sorted (start_ms, tenant index) pairs for one day, following local business hours; a
+    day cut short (today, up to now) gets its slots in its first day_length_ms."""
     rand = rng.random
     slots: list[tuple[int, int]] = []
     for t, tenant in enumerate(tenants):
@@ -170,9 +185,22 @@ def _day_slots(
             hour = bisect(hour_cum, rand() * hour_cum[-1])
             local = hour * HOUR_MS + int(rand() * HOUR_MS)
             # Keep a second of headroom so decided_at never precedes the window.
-            slots.append((day_ms + max(1_000, (local - offset_ms) % DAY_MS), t))
+            in_day = (local - offset_ms) % DAY_MS * day_length_ms // DAY_MS
+            slots.append((day_ms + max(1_000, in_day), t))
     slots.sort()
     return slots
+
+
+def _usage_of_day(
+    usage: UsageFactory, window: _Window, day: int, tenants: list[Tenant], task_times: list
+) -> list[dict[str, object]]:
+    """The usage events of one day of the window (none for a day that has not begun)."""
+    day_length = window.day_length_ms(day)
+    if not day_length:
+        return []
+    weekend = (window.first_day + timedelta(days=day)).weekday() >= 5
+    day_ms = window.start_ms + day * DAY_MS
+    return usage.day_events(day, day_ms, weekend, tenants, task_times, day_length)
 
 
 def generate(options: GenerateOptions) -> GenerateResult:
@@ -219,7 +247,10 @@ def generate(options: GenerateOptions) -> GenerateResult:
     n = len(tenants)
     for d in range(window.days):
         day_ms = window.start_ms + d * DAY_MS
-        slots = _day_slots(slot_rng, tenants, per_cell[d * n : (d + 1) * n], day_ms, hour_cum)
+        day_length = window.day_length_ms(d)
+        slots = _day_slots(
+            slot_rng, tenants, per_cell[d * n : (d + 1) * n], day_ms, hour_cum, day_length
+        )
         task_times: list[list[int]] = [[] for _ in tenants]
         late: set[int] = set()
         if options.faults and d < late_before_day and slots:
@@ -237,7 +268,6 @@ def generate(options: GenerateOptions) -> GenerateResult:
             if retry is None and slot_rng.random() < TASK_CREATED_SHARE:
                 task_times[t].append(slot_ms)
             streams.task(built, index in late)
-        weekend = (window.first_day + timedelta(days=d)).weekday() >= 5
-        streams.usage_events(usage.day_events(d, day_ms, weekend, tenants, task_times))
+        streams.usage_events(_usage_of_day(usage, window, d, tenants, task_times))
     streams.close(files, counts)
     return GenerateResult(files=files, counts=counts, faults=dict(sorted(faults.counts.items())))

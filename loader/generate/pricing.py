@@ -17,25 +17,20 @@ from typing import NamedTuple
 
 from loader.generate.catalog import PRICE_CUT_CANDIDATES
 from loader.generate.timefmt import rfc3339_seconds
+from loader.streams import PRICE_RATE_FIELDS
 
 PRICE_COLUMNS: tuple[str, ...] = (
     "provider",
     "model",
     "pricing_tier",
     "pricing_model",
-    "cost_per_token",
-    "input_cost_per_token",
-    "output_cost_per_token",
-    "cache_read_cost_per_token",
-    "cache_write_cost_per_token",
-    "cost_per_minute",
-    "cost_per_request",
+    *PRICE_RATE_FIELDS,
     "currency",
     "effective_from",
     "effective_until",
     "source_url",
 )
-_RATE_COLUMNS: tuple[str, ...] = PRICE_COLUMNS[4:11]
+_RATE_COLUMNS: tuple[str, ...] = PRICE_RATE_FIELDS
 PICO = 10**12
 # The in-window change is a 20 % price cut, the usual direction of LLM price moves.
 PRICE_CUT_FACTOR = Decimal("0.8")

@@ -35,8 +35,10 @@ class UsageFactory:
         weekend: bool,
         tenants: list[Tenant],
         task_times: list[list[int]],
+        day_length_ms: int = DAY_MS,
     ) -> list[Record]:
-        """All events of one UTC day, ordered by occurred_at."""
+        """All events of one UTC day, ordered by occurred_at; a day cut short (today, up to
+        now) gets its events in its first day_length_ms."""
         rng = self.rng
         rand = rng.random
         fmt = self.fmt.format
@@ -51,13 +53,13 @@ class UsageFactory:
                 if not (first_day == day_index and day_index > 0) and rand() >= active_chance:
                     continue
                 active.append(user)
-                login = day_ms + (self._local_ms() - offset_ms) % DAY_MS
+                login = day_ms + (self._local_ms() - offset_ms) % DAY_MS * day_length_ms // DAY_MS
                 events.append((login, len(events), tenant.tenant_id, user, "login"))
                 views = int(rand() * (5 if tenant.plan == "enterprise" else 3))
                 calls = int(rng.lognormvariate(1.5, 0.9))
                 for kind, n in (("dashboard_view", views), ("api_call", calls)):
                     for _ in range(n):
-                        when = min(login + int(rand() * 6 * HOUR_MS), day_ms + DAY_MS - 1)
+                        when = min(login + int(rand() * 6 * HOUR_MS), day_ms + day_length_ms - 1)
                         events.append((when, len(events), tenant.tenant_id, user, kind))
             creators = active or tenant.users
             for start in starts:

@@ -7,6 +7,7 @@ otherwise a throwaway embedded server is started for the session.
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import psycopg
@@ -160,3 +163,15 @@ def land_by_hand(url: str, task_file: Path) -> None:
 def rows(url: str, query: str) -> list[tuple]:
     with psycopg.connect(url) as conn:
         return conn.execute(query).fetchall()
+
+
+def conservative_figures(savings: Decimal, baseline: Decimal) -> tuple[Decimal, Decimal | None]:
+    """The shown savings and savings percentage by the documented rule, recomputed in Python
+    (exact fractions): floored, never rounded up; a loss shown as a loss (its percentage
+    null without a positive baseline); positive savings under 1 % of the baseline as 0."""
+    if savings < 0 or (baseline > 0 and 100 * savings >= baseline):
+        shown = Decimal(math.floor(Fraction(savings) * 100)).scaleb(-2)
+        if baseline <= 0:
+            return shown, None
+        return shown, Decimal(math.floor(Fraction(100 * savings) / Fraction(baseline)))
+    return Decimal(0), Decimal(0)

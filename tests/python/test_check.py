@@ -3,11 +3,13 @@ exits 1 with a clear message (what cron or an orchestrator pages on)."""
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 import pytest
 from conftest import cli, rows
 
-from loader.check import DATA_QUALITY_DDL, CheckResult
+from loader.check import DATA_QUALITY_DDL, CheckResult, human_bytes
 
 pytestmark = pytest.mark.integration
 
@@ -35,6 +37,12 @@ def test_check_passes_and_records_one_row_per_check(warehouse, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "all gates passed; no alert" in result.stdout
     assert (tmp_path / "docs" / "index.html").exists()
+    header, *lines = result.stdout.splitlines()
+    assert header.split() == ["STATUS", "CHECK", "MEASURED", "THRESHOLD"]
+    storage = next(line for line in lines if "storage_bytes" in line)
+    assert re.search(r"storage_bytes\s+[0-9]+[.][0-9] (KiB|MiB|GiB)\b", storage), storage
+    progress = [line for line in result.stderr.splitlines() if " check " in line]
+    assert [line.split()[2] for line in progress] == ["1/4:", "2/4:", "3/4:", "4/4:"]
     runs = rows(
         warehouse.url,
         "select run_id, array_agg(check_name order by check_name), array_agg(status)"
@@ -92,3 +100,14 @@ def test_only_gates_contract_and_isolation_hold_a_run_back():
     assert not CheckResult("missing_cost_data_percent", "monitor", **failed).blocks_publish
     assert not CheckResult("dashboard_query_latency_ms", "monitor", **failed).blocks_publish
     assert not CheckResult("g", "dbt_test", status="warn").blocks_publish
+
+
+def test_sizes_are_shown_in_binary_units():
+    assert [human_bytes(n) for n in (0, 1023, 1536, 5 * 1024**2, 3 * 1024**3, 2 * 1024**4)] == [
+        "0 B",
+        "1023 B",
+        "1.5 KiB",
+        "5.0 MiB",
+        "3.0 GiB",
+        "2.0 TiB",
+    ]

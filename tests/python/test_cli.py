@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
+import psycopg
 import pytest
 
+from loader.cli import _parser
 from loader.config import dbt_environment, load_settings
 
 
@@ -108,3 +112,162 @@ def test_db_url_masks_a_password_unless_asked():
     assert run_cli("db", "url", env=env).stdout.strip() == "postgresql://ana:***@db:5432/wh"
     shown = run_cli("db", "url", "--with-password", env=env).stdout.strip()
     assert shown == "postgresql://ana:s3cret@db:5432/wh"
+
+
+def test_a_wrong_database_or_host_is_a_configuration_error(server_url, tmp_path):
+    """Exit 2 (fix the setting), not 75 (try again later): these fail the same way next
+    time. A refused connection stays 75 (test above)."""
+    path = tmp_path / "tenants.csv"
+    path.write_text("tenant_id,default_provider,plan\nt1,openai,pro\n")
+    missing_database = server_url.rsplit("/", 1)[0] + "/no_such_database"
+    for url, text in (
+        (missing_database, 'database "no_such_database" does not exist'),
+        ("postgresql://x@no-such-host.invalid:5432/db", "failed to resolve host"),
+    ):
+        env = {**os.environ, "ANALYTICS_DATABASE_URL": url, "ANALYTICS_STATE_DIR": str(tmp_path)}
+        result = run_cli("load", str(path), env=env)
+        assert_one_line_error(result, 2, text)
+        assert "check the database URL" in result.stderr
+
+
+def test_an_empty_file_loads_with_a_warning(tmp_path, cli_env):
+    path = tmp_path / "usage_events.jsonl"
+    path.write_text("")
+    result = run_cli("load", str(path), env=cli_env)
+    assert result.returncode == 0, result.stderr
+    assert "status=succeeded" in result.stdout and "lines=0" in result.stdout
+    assert result.stderr.strip() == (
+        "routing-analytics: warning: usage_events.jsonl: the file holds no records (empty);"
+        " it is recorded as loaded"
+    )
+
+
+def test_version_and_every_option_is_described_with_its_default():
+    version = run_cli("--version")
+    assert version.returncode == 0
+    assert version.stdout.startswith("routing-analytics ")
+    missing = []
+    parsers = [("", _parser())]
+    while parsers:
+        name, parser = parsers.pop()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers += [(f"{name} {sub}", child) for sub, child in action.choices.items()]
+                continue
+            if action.help in (None, argparse.SUPPRESS) and action.dest != "help":
+                missing.append(f"{name} {action.dest}: no help")
+            elif action.default not in (None, False, argparse.SUPPRESS) and "default" not in (
+                action.help or ""
+            ):
+                missing.append(f"{name} {action.dest}: default {action.default!r} not said")
+    assert missing == []
+
+
+def test_dbt_by_hand_after_one_eval(cli_env, database_url, tmp_path):
+    """`eval "$(routing-analytics env)"` then plain dbt works from the project root, on the
+    configured database; `routing-analytics dbt -- ARGS` passes anything on."""
+    exported = run_cli("env", env=cli_env)
+    assert exported.returncode == 0, exported.stderr
+    shell = subprocess.run(
+        [
+            "bash",
+            "-c",
+            'eval "$1" && cd "$2" && "$3" ls --select stg_router__loads --quiet',
+            "-",
+            exported.stdout,
+            str(load_settings().project_dir),
+            str(Path(sys.executable).parent / "dbt"),
+        ],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        check=False,
+    )
+    assert shell.returncode == 0, shell.stdout + shell.stderr
+    assert "stg_router__loads" in shell.stdout
+    name = database_url.rsplit("/", 1)[1]
+    assert f"export ANALYTICS_DB_NAME={name}" in exported.stdout
+    passed = run_cli("dbt", "--", "ls", "--select", "stg_router__loads", "--quiet", env=cli_env)
+    assert passed.returncode == 0, passed.stderr
+    assert "stg_router__loads" in passed.stdout
+
+
+def test_a_corrupt_gz_is_bad_input_in_one_line_and_nothing_lands(tmp_path, cli_env, conn):
+    path = tmp_path / "usage_events.jsonl.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00" + b"not a gzip stream at all" * 10)
+    result = run_cli("load", str(path), env=cli_env)
+    assert_one_line_error(result, 2, "usage_events.jsonl.gz: cannot read the file")
+    assert result.stderr.count("usage_events.jsonl.gz") == 1
+    status, landed = conn.execute(
+        "select loads.status, (select count(*) from raw.usage_events)"
+        " from raw.loads where source_file = 'usage_events.jsonl.gz'"
+    ).fetchone()
+    assert (status, landed) == ("failed", 0)
+
+
+def test_a_batch_with_a_corrupt_file_loads_the_others_and_exits_2(tmp_path, cli_env, conn):
+    (tmp_path / "usage_events.jsonl.gz").write_bytes(b"\x1f\x8b\x08\x00broken")
+    (tmp_path / "tenants.jsonl").write_text(
+        '{"tenant_id": "tenant_a", "default_provider": "openai", "plan": "pro",'
+        ' "created_at": "2026-11-01T00:00:00Z"}\n'
+    )
+    result = run_cli("load", str(tmp_path), env=cli_env)
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert errors == [
+        errors[0],
+        "routing-analytics: error: 1 of 2 files failed to load",
+    ]
+    assert conn.execute("select count(*) from raw.tenants").fetchone() == (1,)
+
+
+def test_csv_prices_that_are_not_plain_decimals_are_warned_about_with_their_line(
+    tmp_path, cli_env, conn
+):
+    path = tmp_path / "provider_pricing.csv"
+    path.write_text(
+        "provider,model,pricing_model,input_cost_per_token,output_cost_per_token,effective_from\n"
+        "openai,gpt-4o,token,0.0000025,1e-5,2026-01-01T00:00:00Z\n"
+        'openai,gpt-4o-mini,token,"0,000002",0.0000006,2026-01-01T00:00:00Z\n'
+        "openai,o3,token,1.2.3,0.000008,2026-01-01T00:00:00Z\n"
+    )
+    result = run_cli("load", str(path), env=cli_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "routing-analytics: warning: provider_pricing.csv: line 3: input_cost_per_token"
+        " '0,000002' is not a plain decimal number (landed; staging rejects the record)",
+        "routing-analytics: warning: provider_pricing.csv: line 4: input_cost_per_token"
+        " '1.2.3' is not a plain decimal number (landed; staging rejects the record)",
+    ]
+    # Landed as sent, every line: staging decides, and says why.
+    assert conn.execute("select count(*) from raw.provider_pricing").fetchone() == (3,)
+
+
+def test_create_login_gives_an_analyst_every_tenant_and_nothing_else(warehouse, tmp_path):
+    env = {**warehouse.env, "ANALYTICS_STATE_DIR": str(tmp_path)}
+    name = f"analyst_{os.getpid()}"
+    with psycopg.connect(warehouse.url, autocommit=True) as owner:
+        try:
+            result = run_cli("create-login", name, env=env)
+            assert result.returncode == 0, result.stderr
+            password = result.stdout.rsplit(": ", 1)[1].strip()
+            all_tenants = owner.execute(
+                "select count(distinct tenant_id) from analytics.task_executions"
+            ).fetchone()
+            with psycopg.connect(
+                warehouse.url, user=name, password=password, autocommit=True
+            ) as analyst:
+                seen = analyst.execute(
+                    "select count(distinct tenant_id) from analytics.task_executions"
+                ).fetchone()
+                assert seen == all_tenants and seen[0] > 1
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    analyst.execute("select count(*) from raw.task_executions")
+            again = run_cli("create-login", name, env=env)
+            assert again.returncode == 0 and again.stdout != result.stdout  # a new password
+            reader = run_cli("create-login", name, "--role", "reader", env=env)
+            assert_one_line_error(reader, 2, "is not a reader login")
+        finally:
+            owner.execute(f"drop role if exists {name}")
+    refused = run_cli("create-login", "pg_monitor", env=env)
+    assert_one_line_error(refused, 2, "not starting with pg_")

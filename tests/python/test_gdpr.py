@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import built_database, cli
+from conftest import built_database, cli, rows
 from psycopg import sql
 
 from loader.generate import GenerateOptions
@@ -92,7 +92,23 @@ def places_holding_the_tenant(url: str) -> list[str]:
 def test_forget_tenant_leaves_no_trace_and_moves_no_other_figure(env):
     url = env["ANALYTICS_DATABASE_URL"]
     before = figures(url)
-    assert places_holding_the_tenant(url), "the scan must find the tenant before the deletion"
+    holding = places_holding_the_tenant(url)
+    assert holding, "the scan must find the tenant before the deletion"
+
+    # A dry run counts per table, in a transaction it rolls back: nothing changes.
+    dry = cli(env, "forget-tenant", FORGOTTEN, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "analytics.task_executions:" in dry.stdout
+    assert "rows would be removed; nothing was changed" in dry.stdout
+    assert places_holding_the_tenant(url) == holding
+    assert rows(url, "select count(*) from audit.tenant_deletions") == [(0,)]
+
+    # The scheduled run's lock: forget-tenant never runs beside a run (exit 75, or --wait).
+    with psycopg.connect(url, autocommit=True) as run_in_progress:
+        run_in_progress.execute("select pg_advisory_lock(hashtext('routing_analytics.run'))")
+        busy = cli(env, "forget-tenant", FORGOTTEN)
+    assert busy.returncode == 75, busy.stderr
+    assert places_holding_the_tenant(url) == holding
 
     forgot = cli(env, "forget-tenant", FORGOTTEN)
     assert forgot.returncode == 0, forgot.stderr
@@ -116,13 +132,16 @@ def test_forget_tenant_leaves_no_trace_and_moves_no_other_figure(env):
     assert figures(url) == before
 
 
-def test_forgetting_an_unknown_tenant_removes_nothing(env):
+def test_forgetting_an_unknown_tenant_is_refused_and_records_nothing(env):
+    """A typo must not write an audit row: a tenant with no row anywhere is refused."""
     url = env["ANALYTICS_DATABASE_URL"]
     before = figures(url)
+    audits = rows(url, "select count(*) from audit.tenant_deletions")
     result = cli(env, "forget-tenant", "tenant_9999")
-    assert result.returncode == 0, result.stderr
-    assert "forgot the tenant: 0 rows removed" in result.stdout
+    assert result.returncode == 2, result.stderr
+    assert "no row of tenant 'tenant_9999' anywhere: nothing forgotten" in result.stderr
     assert figures(url) == before
+    assert rows(url, "select count(*) from audit.tenant_deletions") == audits
 
 
 def test_state_dir_key_is_what_hashes_the_tenant(env, tmp_path: Path):

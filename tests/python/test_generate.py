@@ -497,3 +497,33 @@ def test_faults_leave_the_clean_records_untouched(tmp_path, faulty):
     ]
     assert len(valid) > 0.98 * len(clean_lines)
     assert set(valid) <= clean_lines
+
+
+def test_a_window_ending_today_writes_nothing_after_now(tmp_path):
+    """The demo generates up to today: nothing may start or end in the future (the warehouse
+    rejects future timestamps), and the requested number of executions is still written."""
+    before = datetime.now(UTC)
+    result = generate(
+        GenerateOptions(out_dir=tmp_path, tenants=3, days=2, executions=3_000, seed=9)
+    )
+    after = datetime.now(UTC)
+    moments = []
+    for name, fields in (
+        ("task_executions", ("timestamp_start", "timestamp_end")),
+        ("usage_events", ("occurred_at",)),
+    ):
+        for line in (tmp_path / f"{name}.jsonl").read_bytes().splitlines():
+            record = orjson.loads(line)
+            moments += [datetime.fromisoformat(record[field]) for field in fields]
+    assert max(moments) < after
+    assert min(moments).date() >= (before - timedelta(days=1)).date()
+    assert result.counts["task_executions"] == 3_000
+
+
+def test_a_window_in_the_future_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="in the future"):
+        generate(
+            GenerateOptions(
+                out_dir=tmp_path, days=1, end_date=datetime.now(UTC).date() + timedelta(days=2)
+            )
+        )

@@ -10,6 +10,7 @@ snapshots from 2026-11-10, 59 days later) and removed ones (before the aggregate
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -107,6 +108,18 @@ def age_half_the_quarantine(url: str) -> int:
         ).rowcount
 
 
+def test_a_dry_run_counts_what_would_go_and_changes_nothing(warehouse: Warehouse) -> None:
+    """Runs before the module's retention (it does not use `retained`)."""
+    url = warehouse.url
+    before = detail_counts(url)
+    dry = cli(warehouse.env, *RETENTION, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert re.search(r"raw\.task_executions: [\d,]+ rows would be removed", dry.stdout)
+    assert "nothing was changed" in dry.stdout
+    assert detail_counts(url) == before
+    assert query(url, "select count(*) from retention.runs") == [(0,)]
+
+
 @pytest.fixture(scope="module")
 def retained(warehouse: Warehouse) -> dict[str, object]:
     """The warehouse before, then after retention; kept for every test of the module."""
@@ -188,6 +201,33 @@ def test_a_rebuild_after_retention_changes_no_aggregate(
     rebuilt = cli(warehouse.env, "build", "--full-refresh")
     assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
     assert aggregate_rows(warehouse.url) == retained["before"]["aggregates"]
+
+
+def test_roi_says_when_a_period_reaches_before_the_retained_detail(
+    warehouse: Warehouse, retained: dict
+) -> None:
+    """After the rebuild above, analytics.retention_horizons holds the horizon: a period
+    that starts before it is answered from what is left, flagged incomplete, and `roi` warns;
+    one inside it is complete."""
+    url = warehouse.url
+    assert query(url, "select detail_kept_from from analytics.retention_horizons") == [
+        (DETAIL_KEPT_FROM,)
+    ]
+    (tenant,) = query(url, "select tenant_id from analytics.task_executions limit 1")[0]
+    flags = query(
+        url,
+        "select days, (select complete from analytics.calculate_roi(%s, days, %s))"
+        " from unnest(array[30, 90]) as days order by days",
+        (tenant, AS_OF),
+    )
+    assert flags == [(30, True), (90, False)]
+    long_period = cli(warehouse.env, "roi", "--tenant", tenant, "--days", "90", "--as-of", AS_OF)
+    assert long_period.returncode == 0, long_period.stderr
+    assert (
+        "warning: incomplete: the period starts before 2026-09-12 00:00 UTC" in long_period.stderr
+    )
+    short_period = cli(warehouse.env, "roi", "--tenant", tenant, "--days", "30", "--as-of", AS_OF)
+    assert "incomplete" not in short_period.stderr
 
 
 def test_quarantine_keeps_only_recent_lines(warehouse: Warehouse, retained: dict) -> None:

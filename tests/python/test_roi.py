@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import timedelta
+import os
+import re
+from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
 
 import psycopg
 import pytest
-from conftest import cli, rows
+from conftest import built_database, cli, conservative_figures, rows
+
+from loader.generate import GenerateOptions
 
 pytestmark = pytest.mark.integration
 
@@ -39,8 +43,7 @@ def expected_roi(url: str, tenant: str, days: int) -> dict[str, Decimal | int]:
     cost = sum((t[1] for t in priced), Decimal(0))
     baseline = sum((t[2] for t in priced), Decimal(0))
     saved = sum((t[3] for t in priced), Decimal(0))
-    shown = floor(saved) if baseline > 0 and saved >= baseline / 100 else Decimal(0)
-    percent = (saved * 100 / baseline).to_integral_value(ROUND_FLOOR) if shown else Decimal(0)
+    shown, percent = conservative_figures(saved, baseline)
     optimized = sum(1 for t in priced if t[3] > 0)
     return {
         "total_cost": floor(cost),
@@ -49,7 +52,9 @@ def expected_roi(url: str, tenant: str, days: int) -> dict[str, Decimal | int]:
         "savings_percentage": percent,
         "tasks_completed": len(completed),
         "tasks_optimized": optimized,
-        "avg_savings_per_task": floor(saved / optimized, "0.0001") if shown else Decimal(0),
+        "avg_savings_per_task": (
+            floor(saved / optimized, "0.0001") if shown > 0 and optimized else None
+        ),
         "other_status_cost": floor(
             sum((t[1] for t in tasks if t[0] != "completed" and t[4]), Decimal(0))
         ),
@@ -75,7 +80,8 @@ def test_roi_command_matches_the_rules(warehouse, tenant):
     shown = json.loads(result.stdout, parse_float=Decimal)
     expected = expected_roi(warehouse.url, tenant, 30)
     for name, value in expected.items():
-        assert Decimal(str(shown[name])) == value, name
+        assert (None if shown[name] is None else Decimal(str(shown[name]))) == value, name
+    assert shown["complete"] is True
     assert expected["tasks_completed"] > 0
     assert expected["total_savings"] > 0
 
@@ -83,11 +89,12 @@ def test_roi_command_matches_the_rules(warehouse, tenant):
 def test_roi_text_output_names_the_period(warehouse, tenant):
     result = cli(warehouse.env, "roi", "--tenant", tenant, "--days", "2", "--as-of", AS_OF)
     assert result.returncode == 0, result.stderr
-    assert f"ROI for tenant {tenant}, 2 days: 2026-11-19 00:00 to 2026-11-21 00:00 UTC" in (
-        result.stdout
-    )
+    assert (
+        f"ROI for tenant {tenant}, the last 2 days: 2026-11-19 00:00 to 2026-11-21 00:00 UTC"
+        " (end excluded)"
+    ) in result.stdout
     expected = expected_roi(warehouse.url, tenant, 2)
-    assert "Savings (USD, conservative)" in result.stdout
+    assert "Savings (USD; a loss is negative)" in result.stdout
     assert str(expected["total_savings"]) in result.stdout
 
 
@@ -197,7 +204,7 @@ def expected_snapshot(window: list, previous: list, both: list, default: str | N
     baseline = sum((t["cost_baseline"] for t in priced), Decimal(0)) if priced else None
     saved = sum((t["savings"] for t in priced), Decimal(0)) if priced else None
     shown_base, shown_saved = baseline or Decimal(0), saved or Decimal(0)
-    is_shown = shown_base > 0 and shown_saved * 100 >= shown_base
+    savings_shown, percentage_shown = conservative_figures(shown_saved, shown_base)
     per_provider: dict[str, list] = {}
     for task in completed:
         per_provider.setdefault(task["provider_used"], []).append(task)
@@ -224,10 +231,8 @@ def expected_snapshot(window: list, previous: list, both: list, default: str | N
     return {
         "total_cost_30d": floor_fraction(Fraction(cost or 0), 2),
         "total_baseline_30d": floor_fraction(Fraction(shown_base), 2),
-        "total_savings_30d": floor_fraction(Fraction(shown_saved), 2) if is_shown else 0,
-        "savings_percentage_30d": (
-            floor_fraction(Fraction(shown_saved * 100) / Fraction(shown_base)) if is_shown else 0
-        ),
+        "total_savings_30d": savings_shown,
+        "savings_percentage_30d": percentage_shown,
         "total_cost_30d_exact_usd": cost,
         "total_baseline_30d_exact_usd": baseline,
         "total_savings_30d_exact_usd": saved,
@@ -309,3 +314,88 @@ def test_snapshots_follow_the_rules(warehouse):
             day += timedelta(days=1)
     assert set(found) == expected_keys
     assert len(expected_keys) > len({t["tenant_id"] for t in tasks})
+
+
+# --- a loss is shown as a loss, the same in every output -------------------------------------
+
+LOSS_TENANT = "tenant_loss"
+LOSS_DAY = "2026-11-20"
+
+
+def land_a_losing_tenant(url: str, generated) -> None:
+    """A tenant whose two completed tasks cost 1.00 each against a reported baseline of
+    0.243 each: savings -1.514 over a baseline of 0.486 (-311.5 %)."""
+    folder = generated.files["task_executions"][0].parent / "loss"
+    folder.mkdir()
+    (folder / "tenants_loss.csv").write_text(
+        "tenant_id,default_provider,default_model,plan,created_at\n"
+        f"{LOSS_TENANT},openai,,pro,2026-01-01T00:00:00Z\n"
+    )
+    with generated.files["task_executions"][0].open() as lines:
+        template = json.loads(next(lines))
+    template.pop("routing_decision", None)
+    with (folder / "task_executions_loss.jsonl").open("w") as out:
+        for number in (1, 2):
+            record = {
+                **template,
+                "id": f"00000000-0000-4000-8000-00000000105{number}",
+                "tenant_id": LOSS_TENANT,
+                "status": "completed",
+                "timestamp_start": f"{LOSS_DAY}T10:0{number}:00Z",
+                "timestamp_end": f"{LOSS_DAY}T10:0{number}:10Z",
+                "duration_ms": 10000,
+                "cost_actual": "1.00",
+                "cost_baseline": "0.243",
+            }
+            out.write(json.dumps(record) + "\n")
+    env = {**os.environ, "ANALYTICS_DATABASE_URL": url, "ANALYTICS_STATE_DIR": str(folder)}
+    loaded = cli(env, "load", str(folder))
+    assert loaded.returncode == 0, loaded.stderr
+
+
+def test_a_loss_is_a_floored_negative_in_every_output(server_url, tmp_path):
+    options = GenerateOptions(
+        out_dir=tmp_path / "data",
+        tenants=3,
+        days=2,
+        executions=1_200,
+        seed=17,
+        end_date=date.fromisoformat(LOSS_DAY),
+    )
+    with built_database(server_url, tmp_path, options, land_a_losing_tenant) as built:
+        exact = rows(
+            built.url,
+            f"select sum(savings), sum(cost_baseline) from analytics.task_executions"
+            f" where tenant_id = '{LOSS_TENANT}'",
+        )[0]
+        assert exact == (Decimal("-1.514"), Decimal("0.486"))
+        assert conservative_figures(*exact) == (Decimal("-1.52"), Decimal("-312"))
+        snapshot = rows(
+            built.url,
+            "select total_savings_30d, savings_percentage_30d from analytics.customer_roi_snapshots"
+            f" where tenant_id = '{LOSS_TENANT}' and snapshot_date = date '{LOSS_DAY}'",
+        )
+        assert snapshot == [(Decimal("-1.52"), Decimal("-312"))]
+        usage = rows(
+            built.url,
+            "select total_savings from analytics.usage_analytics"
+            f" where tenant_id = '{LOSS_TENANT}' and date = date '{LOSS_DAY}'",
+        )
+        assert usage == [(Decimal("-1.52"),)]
+        as_of = "2026-11-21"
+        function = rows(
+            built.url,
+            "select total_savings, savings_percentage, avg_savings_per_task, complete"
+            f" from analytics.calculate_roi('{LOSS_TENANT}', 30, '{as_of}')",
+        )
+        assert function == [(Decimal("-1.52"), Decimal("-312"), None, True)]
+        roi = cli(built.env, "roi", "--tenant", LOSS_TENANT, "--as-of", as_of, "--json")
+        assert roi.returncode == 0, roi.stderr
+        shown = json.loads(roi.stdout)
+        assert (shown["total_savings"], shown["savings_percentage"]) == ("-1.52", "-312.00")
+        text = cli(built.env, "roi", "--tenant", LOSS_TENANT, "--as-of", as_of)
+        assert re.search(r"Savings \(USD; a loss is negative\)\s+-1\.52$", text.stdout, re.M)
+        summary = cli(built.env, "summary")
+        assert summary.returncode == 0, summary.stderr
+        row = next(line for line in summary.stdout.splitlines() if LOSS_TENANT in line)
+        assert re.split(r"\s{2,}", row.strip())[4:6] == ["-1.52", "-312%"]

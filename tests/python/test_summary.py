@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import cli, rows
+from conftest import cli, conservative_figures, rows
 
 from loader.summary import PROVIDER_HEADERS, TENANT_HEADERS, _floor_ratio, _percent
 
@@ -41,13 +41,6 @@ class Totals:
 
 def floor_to(value: Decimal | Fraction, places: int) -> Decimal:
     return Decimal(math.floor(Fraction(value) * 10**places)).scaleb(-places)
-
-
-def conservative(savings: Decimal, baseline: Decimal) -> tuple[Decimal, Decimal]:
-    """Shown savings and percentage: floored; 0 under 1 % of the baseline or no baseline."""
-    if baseline <= 0 or savings < baseline / 100:
-        return Decimal(0), Decimal(0)
-    return floor_to(savings, 2), Decimal(math.floor(Fraction(100 * savings) / Fraction(baseline)))
 
 
 def expected_figures(url: str) -> tuple[date, dict[str, Totals], dict[str, Totals]]:
@@ -137,17 +130,22 @@ def test_summary_ends_with_the_tenant_table_and_the_provider_comparison(summary_
 def test_tenant_figures_match_task_executions(warehouse, summary_lines):
     last_day, tenants, _ = expected_figures(warehouse.url)
     first_day = last_day - timedelta(days=WINDOW_DAYS - 1)
-    assert any(f"{first_day} to {last_day}" in line for line in summary_lines)
+    end = last_day + timedelta(days=1)
+    window = f"the last 30 days: {first_day} 00:00 to {end} 00:00 UTC (end excluded)"
+    assert any(window in line for line in summary_lines)
+    assert any(f"`routing-analytics roi --as-of {end}`" in line for line in summary_lines)
     shown = {row[0]: row[1:] for row in section(summary_lines, "Per tenant")}
     assert set(shown) == set(tenants)
     for tenant, totals in tenants.items():
         tasks, cost, baseline, savings, percentage, provider = shown[tenant]
-        expected_savings, expected_percentage = conservative(totals.savings, totals.baseline)
+        expected_savings, expected_percentage = conservative_figures(
+            totals.savings, totals.baseline
+        )
         assert number(tasks) == totals.completed, tenant
         assert number(cost) == floor_to(totals.cost, 2), tenant
         assert number(baseline) == floor_to(totals.baseline, 2), tenant
         assert number(savings) == expected_savings, tenant
-        assert number(percentage) == expected_percentage, tenant
+        assert (None if percentage == "-" else number(percentage)) == expected_percentage, tenant
         assert provider == most_efficient(totals), tenant
         for money in (cost, baseline, savings):
             assert money.rpartition(".")[2].isdigit() and len(money.rpartition(".")[2]) == 2

@@ -12,7 +12,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 import psycopg
 import pytest
-from conftest import rows
+from conftest import conservative_figures, rows
 
 from loader.generate.catalog import TASK_TYPES
 
@@ -307,7 +307,7 @@ def test_usage_analytics_money_is_exact_and_shown_conservatively(usage, tasks):
         assert day["unpriced_tasks"] == unpriced[key], key
         assert day["total_cost"] == floor_cents(cost[key] or Decimal(0)), key
         exact, base = saved[key] or Decimal(0), baseline[key] or Decimal(0)
-        conservative = floor_cents(exact) if base > 0 and exact >= base / 100 else Decimal(0)
+        conservative, _ = conservative_figures(exact, base)
         assert day["total_savings"] == conservative, key
         shown_savings += conservative > 0
     assert shown_savings > 0, "no day shows savings: the check above proved little"

@@ -201,3 +201,36 @@ def test_loading_the_same_files_again_changes_nothing(warehouse):
         "select stream, raw_rows from staging.stg_router__stream_reconciliation order by 1",
     )
     assert after == before
+
+
+def test_every_published_relation_and_column_is_described_in_the_catalog(warehouse):
+    """An analyst's `\\d+ analytics.task_executions` shows what each column means: the yml
+    descriptions are persisted as catalog comments (persist_docs), for every relation of the
+    published schemas, found from the catalog."""
+    undocumented = rows(
+        warehouse.url,
+        """
+        select class.relname, attribute.attname
+        from pg_catalog.pg_class as class
+        inner join pg_catalog.pg_attribute as attribute
+            on attribute.attrelid = class.oid and attribute.attnum > 0
+            and not attribute.attisdropped
+        where class.relnamespace = 'analytics'::regnamespace
+          and class.relkind in ('r', 'p', 'v', 'm')
+          and coalesce(col_description(class.oid, attribute.attnum), '') = ''
+        order by 1, 2
+        """,
+    )
+    assert undocumented == []
+    relations = rows(
+        warehouse.url,
+        """
+        select class.relname, coalesce(obj_description(class.oid, 'pg_class'), '') <> ''
+        from pg_catalog.pg_class as class
+        where class.relnamespace = 'analytics'::regnamespace
+          and class.relkind in ('r', 'p', 'v', 'm')
+        order by 1
+        """,
+    )
+    assert len(relations) >= 8
+    assert [name for name, described in relations if not described] == []
