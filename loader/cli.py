@@ -175,6 +175,12 @@ def _parser() -> argparse.ArgumentParser:
         default=300_000,
         help="task executions (default %(default)s)",
     )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder of the sample, generated once and then reused (default: data/demo)",
+    )
     demo.set_defaults(handler=_demo)
     return parser
 
@@ -542,4 +548,10 @@ def _loads_act(args: argparse.Namespace, settings: Settings) -> int:
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from loader.commands import run_demo  # noqa: PLC0415
 
-    return run_demo(settings, tenants=args.tenants, days=args.days, executions=args.executions)
+    return run_demo(
+        settings,
+        tenants=args.tenants,
+        days=args.days,
+        executions=args.executions,
+        out_dir=args.out or settings.project_dir / "data" / "demo",
+    )

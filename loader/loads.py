@@ -132,7 +132,57 @@ def _act(settings: Settings, load_id: int, action: str, reason: str, *, wait: bo
                 "insert into raw.load_withdrawals (load_id, action, reason) values (%s, %s, %s)",
                 (load_id, action, reason.strip()),
             )
+            if action == "withdraw" and load.published_at is not None:
+                _unpublish_task_rows(conn, load)
     return list_loads(settings, limit=1, load_id=load_id)[0]
+
+
+# The task-level marts are incremental: a row whose record leaves staging would stay. So a
+# published load's withdrawal removes the rows it made, or whose figures it fed (a task's
+# decisions, its tenant's default provider, the prices of its period), from the live marts;
+# the next build re-builds each of them from what staging still holds (the marts re-build
+# every task and decision they do not hold) and the aggregates from the tasks. Read from the
+# base tables of the last build, which hold every landed row of a published load.
+UNPUBLISH = {
+    # A task's decisions (embedded in its record, or sent apart) say whether it exists.
+    "task_executions": [
+        """delete from analytics.routing_decisions where task_execution_id in (
+            select task_execution_id from staging.base_router__task_executions
+            where _load_id = %(load_id)s)""",
+        """delete from analytics.task_executions where id in (
+            select task_execution_id from staging.base_router__task_executions
+            where _load_id = %(load_id)s)""",
+    ],
+    "routing_decisions": [
+        """delete from analytics.task_executions where id in (
+            select task_execution_id from staging.base_router__routing_decisions
+            where _load_id = %(load_id)s)""",
+        """delete from analytics.routing_decisions where task_execution_id in (
+            select task_execution_id from staging.base_router__routing_decisions
+            where _load_id = %(load_id)s)""",
+    ],
+    "tenants": [
+        """delete from analytics.task_executions where tenant_id in (
+            select tenant_id from staging.base_router__tenants where _load_id = %(load_id)s)""",
+    ],
+    # A price can be any task's price or baseline from its effective_from on.
+    "provider_pricing": [
+        """delete from analytics.task_executions where timestamp_start >= (
+            select min(effective_from_at) from staging.base_router__provider_pricing
+            where _load_id = %(load_id)s)""",
+    ],
+}
+
+
+def _unpublish_task_rows(conn: psycopg.Connection, load: Load) -> None:
+    marts_exist = conn.execute(
+        "select to_regclass('analytics.task_executions') is not null"
+        " and to_regclass('analytics.routing_decisions') is not null"
+    ).fetchone()
+    if marts_exist != (True,):
+        return
+    for statement in UNPUBLISH.get(load.stream, []):
+        conn.execute(statement, {"load_id": load.load_id})
 
 
 def unpublished_loads(conn: psycopg.Connection) -> list[int]:

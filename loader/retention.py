@@ -146,6 +146,9 @@ AGGREGATE_DELETES = {
     "analytics.provider_performance": (
         "delete from analytics.provider_performance where period_end <= %(aggregates)s"
     ),
+    "analytics.cost_breakdowns_daily": (
+        "delete from analytics.cost_breakdowns_daily where date < %(day)s"
+    ),
     "monitoring.data_quality": (
         "delete from monitoring.data_quality where checked_at < %(aggregates)s"
     ),

@@ -68,11 +68,11 @@ fct_tenant_usage_daily as (
 daily_tenant_metrics as (
     select
         tenant_id,
-        tasks_count,
+        completed_tasks_count,
         all_tasks_count,
         unpriced_tasks_count,
-        total_cost,
-        total_savings,
+        completed_cost_usd,
+        completed_savings_usd,
         other_status_cost
     from {{ ref('daily_tenant_metrics') }}
     where date >= {{ first_open_date }}
@@ -227,15 +227,16 @@ usage_compared as (
         on usage_totals.tenant_id = task_totals.tenant_id
     cross join lateral (
         values
+        -- A tenant with usage events and no task has days of zero tasks.
         (
             'tasks_created',
             cast(usage_totals.task_count as numeric),
-            cast(task_totals.task_count as numeric)
+            cast(coalesce(task_totals.task_count, 0) as numeric)
         ),
         (
             'unpriced_tasks',
             cast(usage_totals.unpriced_tasks as numeric),
-            cast(task_totals.unpriced_tasks as numeric)
+            cast(coalesce(task_totals.unpriced_tasks, 0) as numeric)
         ),
         ('total_cost_exact_usd', usage_totals.cost_usd, task_totals.cost_usd),
         (
@@ -254,11 +255,11 @@ usage_compared as (
 daily_metrics_summed as (
     select
         tenant_id,
-        sum(tasks_count) as completed_tasks,
+        sum(completed_tasks_count) as completed_tasks,
         sum(all_tasks_count) as task_count,
         sum(unpriced_tasks_count) as unpriced_tasks,
-        sum(total_cost) as completed_cost_usd,
-        sum(total_savings) as completed_savings_usd,
+        sum(completed_cost_usd) as completed_cost_usd,
+        sum(completed_savings_usd) as completed_savings_usd,
         sum(other_status_cost) as other_status_cost_usd
     from daily_tenant_metrics
     group by tenant_id
@@ -278,7 +279,7 @@ daily_metrics_compared as (
     cross join lateral (
         values
         (
-            'tasks_count',
+            'completed_tasks_count',
             cast(daily.completed_tasks as numeric),
             cast(task_totals.completed_tasks as numeric)
         ),
@@ -292,8 +293,12 @@ daily_metrics_compared as (
             cast(daily.unpriced_tasks as numeric),
             cast(task_totals.unpriced_tasks as numeric)
         ),
-        ('total_cost', daily.completed_cost_usd, task_totals.completed_cost_usd),
-        ('total_savings', daily.completed_savings_usd, task_totals.completed_savings_usd),
+        ('completed_cost_usd', daily.completed_cost_usd, task_totals.completed_cost_usd),
+        (
+            'completed_savings_usd',
+            daily.completed_savings_usd,
+            task_totals.completed_savings_usd
+        ),
         ('other_status_cost', daily.other_status_cost_usd, task_totals.other_status_cost_usd)
     ) as figures (figure, mart_value, expected_value)
 ),

@@ -23,7 +23,7 @@ PER_TENANT_FIGURES = {
     "analytics.routing_decisions": "count(*)",
     "analytics.usage_analytics": "count(*), sum(tasks_created), sum(total_cost_exact_usd)",
     "analytics.customer_roi_snapshots": "count(*), sum(total_savings_30d_exact_usd)",
-    "analytics.daily_tenant_metrics": "count(*), sum(total_cost)",
+    "analytics.daily_tenant_metrics": "count(*), sum(completed_cost_usd)",
     "analytics.provider_performance": "count(*), sum(total_executions)",
 }
 

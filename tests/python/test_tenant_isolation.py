@@ -251,3 +251,22 @@ def test_private_schemas_are_closed_to_public(warehouse):
             (list(PRIVATE_SCHEMAS), READER_ROLE, ANALYST_ROLE),
         ).fetchall()
     assert open_schemas == []
+
+
+def test_a_reader_without_a_tenant_sees_the_shared_dimensions_only(warehouse, logins):
+    """providers, models and calendar hold no tenant data: every reader joins to them."""
+    shared = ("providers", "models", "calendar")
+    with psycopg.connect(warehouse.url) as owner:
+        expected = {
+            name: count(
+                owner, sql.SQL("select count(*) from {}").format(sql.Identifier(SCHEMA, name))
+            )
+            for name in shared
+        }
+    with psycopg.connect(logins[READER_ROLE], autocommit=True) as reader:
+        for name in shared:
+            seen = count(
+                reader, sql.SQL("select count(*) from {}").format(sql.Identifier(SCHEMA, name))
+            )
+            assert seen == expected[name] > 0, name
+        assert count(reader, sql.SQL("select count(*) from analytics.tenants")) == 0

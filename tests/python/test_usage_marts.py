@@ -23,9 +23,9 @@ PUBLISHED_VIEW = "analytics.daily_tenant_metrics"
 READER_ROLE = "analytics_reader"
 ANALYST_ROLE = "analytics_analyst"
 MV_COLUMNS = (
-    "tasks_count",
-    "total_cost",
-    "total_savings",
+    "completed_tasks_count",
+    "completed_cost_usd",
+    "completed_savings_usd",
     "avg_duration",
     "all_tasks_count",
     "unpriced_tasks_count",
@@ -93,9 +93,9 @@ def expected_daily_metrics(tasks: list[tuple]) -> dict[Key, dict[str, object]]:
         day = days.setdefault(
             key,
             {
-                "tasks_count": 0,
-                "total_cost": None,
-                "total_savings": None,
+                "completed_tasks_count": 0,
+                "completed_cost_usd": None,
+                "completed_savings_usd": None,
                 "all_tasks_count": 0,
                 "unpriced_tasks_count": 0,
                 "other_status_cost": None,
@@ -104,9 +104,9 @@ def expected_daily_metrics(tasks: list[tuple]) -> dict[Key, dict[str, object]]:
         day["all_tasks_count"] += 1
         day["unpriced_tasks_count"] += 0 if is_priced else 1
         if status == "completed":
-            day["tasks_count"] += 1
-            day["total_cost"] = add(day["total_cost"], cost)
-            day["total_savings"] = add(day["total_savings"], savings)
+            day["completed_tasks_count"] += 1
+            day["completed_cost_usd"] = add(day["completed_cost_usd"], cost)
+            day["completed_savings_usd"] = add(day["completed_savings_usd"], savings)
             if duration is not None:
                 durations[key].append(duration)
         else:
@@ -161,7 +161,7 @@ def test_the_materialized_view_equals_sums_over_task_executions(warehouse, refre
             assert abs(got_average - want_average) < Decimal("1e-12"), key
     totals = rows(
         warehouse.url,
-        f"select sum(all_tasks_count), sum(total_cost), sum(other_status_cost)"
+        f"select sum(all_tasks_count), sum(completed_cost_usd), sum(other_status_cost)"
         f" from {MATERIALIZED_VIEW}",
     )[0]
     assert totals[0] == len(tasks)
@@ -315,8 +315,8 @@ def test_usage_analytics_money_is_exact_and_shown_conservatively(usage, tasks):
 
 def test_usage_analytics_and_daily_tenant_metrics_agree(warehouse, refreshed, usage):
     for key, day in daily_metrics(warehouse.url, MATERIALIZED_VIEW).items():
-        spent = [v for v in (day["total_cost"], day["other_status_cost"]) if v is not None]
+        spent = [v for v in (day["completed_cost_usd"], day["other_status_cost"]) if v is not None]
         assert usage[key]["total_cost_exact_usd"] == (sum(spent) if spent else None), key
-        assert usage[key]["completed_savings_exact_usd"] == day["total_savings"], key
+        assert usage[key]["completed_savings_exact_usd"] == day["completed_savings_usd"], key
         assert usage[key]["tasks_created"] == day["all_tasks_count"], key
         assert usage[key]["unpriced_tasks"] == day["unpriced_tasks_count"], key

@@ -57,9 +57,9 @@ final as (
     select
         tenant_id,
         date,
-        completed_tasks as tasks_count,
-        completed_cost_exact_usd as total_cost,
-        completed_savings_exact_usd as total_savings,
+        completed_tasks as completed_tasks_count,
+        completed_cost_exact_usd as completed_cost_usd,
+        completed_savings_exact_usd as completed_savings_usd,
         avg_duration,
         tasks_created as all_tasks_count,
         unpriced_tasks as unpriced_tasks_count,
