@@ -7,7 +7,8 @@ exact decimals and re-written, so a number such as 0.0123456789012345678 is neve
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -20,6 +21,14 @@ NUL_ESCAPE = b"\\u0000"
 # A plain decimal as the contract's CSV prices are written (0.000002, 2e-6); no thousands or
 # decimal commas. Anchored and without nested repetition: linear on any value.
 PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:[.][0-9]*)?|[.][0-9]+)(?:[eE][+-]?[0-9]+)?")
+# A record of the contract nests a few levels (metadata objects); deeper is hostile, and the
+# recursive steps below must never meet it.
+MAX_NESTING = 32
+# PostgreSQL numeric (the jsonb the raw tables hold): at most 131072 digits before the decimal
+# point and 16383 after it. Only lines with a long exponent can break that.
+MAX_INTEGER_DIGITS = 131_072
+MAX_FRACTION_DIGITS = 16_383
+LONG_EXPONENT = re.compile(rb"[0-9][eE][+-]?[0-9]{4}")
 # How many number warnings one file reports line by line; the rest are counted.
 MAX_LISTED_WARNINGS = 20
 JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
@@ -40,13 +49,14 @@ class LineProcessor:
             return record
         tally = RedactionCounts()
         if not self._scrub(record, tally):
-            return content
-        if not _any_leaf(record, _is_float):
+            # A carriage return between tokens is JSON whitespace, but COPY refuses it.
+            return content if b"\r" not in content else _written_exactly(content)
+        if not _any_leaf(record, _is_not_exact_for_orjson):
             # No float anywhere: orjson read every number exactly, so it writes them back.
             self.counts.add(tally)
             return orjson.dumps(record)
         # Floats may have lost digits in orjson; redo the scrub on an exact-decimal reading.
-        exact = simplejson.loads(content, use_decimal=True)
+        exact = simplejson.loads(content, use_decimal=True, parse_int=Decimal)
         self._scrub(exact, self.counts)
         return simplejson.dumps(exact, use_decimal=True, ensure_ascii=False).encode()
 
@@ -115,9 +125,22 @@ def _parse_object(content: bytes) -> dict[str, Any] | str:
             return record
     if not isinstance(record, dict):
         return f"not a JSON object (a JSON {JSON_KINDS.get(type(record), 'null')})"
+    return _unlandable_reason(record, content) or record
+
+
+def _unlandable_reason(record: dict[str, Any], content: bytes) -> str | None:
+    """Why a parsed object cannot be landed as it is, if it cannot."""
+    if _nesting_exceeds(record, MAX_NESTING):
+        return f"nested deeper than {MAX_NESTING} levels"
+    may_hold_huge_number = len(content) > MAX_FRACTION_DIGITS or LONG_EXPONENT.search(content)
+    if may_hold_huge_number and _has_unstorable_number(content):
+        return (
+            "a number PostgreSQL cannot store (more than"
+            f" {MAX_INTEGER_DIGITS} digits before or {MAX_FRACTION_DIGITS} after the point)"
+        )
     if NUL_ESCAPE in content and _any_leaf(record, _has_nul):
         return "contains a \\u0000 character, which PostgreSQL text cannot hold"
-    return record
+    return None
 
 
 def _scrub_object(value: object) -> int:
@@ -131,14 +154,62 @@ def _parse_exactly(content: bytes) -> object:
     except UnicodeDecodeError as error:
         return f"invalid UTF-8 at byte {error.start}"
     try:
-        record = simplejson.loads(text, use_decimal=True, allow_nan=False)
+        record = simplejson.loads(text, use_decimal=True, parse_int=Decimal, allow_nan=False)
     except simplejson.JSONDecodeError as error:
         return f"not valid JSON: {error.msg} (column {error.colno})"
     except RecursionError:
         return "not valid JSON: nested too deeply"
+    if _nesting_exceeds(record, MAX_NESTING):
+        return f"nested deeper than {MAX_NESTING} levels"
     if _any_leaf(record, _is_lone_surrogate_text):
         return "not valid JSON: a \\u escape is half of a surrogate pair"
     return record
+
+
+def _written_exactly(content: bytes) -> bytes:
+    """The line re-written without its insignificant whitespace, every number as sent."""
+    exact = simplejson.loads(content, use_decimal=True, parse_int=Decimal)
+    return simplejson.dumps(exact, use_decimal=True, ensure_ascii=False).encode()
+
+
+def _nesting_exceeds(value: object, limit: int) -> bool:
+    """True when arrays and objects nest deeper than `limit` (iterative: any depth is safe)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[object] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _has_unstorable_number(content: bytes) -> bool:
+    numbers: list[Decimal] = []
+    keep = _numbers_kept(numbers)
+    simplejson.loads(content, parse_int=keep, parse_float=keep)
+    return any(
+        number.is_finite()
+        and (
+            number.adjusted() >= MAX_INTEGER_DIGITS
+            or -int(number.as_tuple().exponent) > MAX_FRACTION_DIGITS
+        )
+        for number in numbers
+    )
+
+
+def _numbers_kept(numbers: list[Decimal]) -> Callable[[str], Decimal]:
+    def parse(text: str) -> Decimal:
+        number = Decimal(text)
+        numbers.append(number)
+        return number
+
+    return parse
 
 
 def _is_lone_surrogate_text(value: object) -> bool:
@@ -155,8 +226,9 @@ def _has_nul(value: object) -> bool:
     return isinstance(value, str) and "\x00" in value
 
 
-def _is_float(value: object) -> bool:
-    return isinstance(value, float)
+def _is_not_exact_for_orjson(value: object) -> bool:
+    """A float (orjson may have lost digits) or a Decimal (orjson cannot write one)."""
+    return isinstance(value, (float, Decimal))
 
 
 def _any_leaf(value: object, predicate: Callable[[object], bool]) -> bool:

@@ -252,3 +252,58 @@ def test_broken_gzip_fails_the_file_and_lands_nothing(conn, tmp_path, pseudonymi
     assert count(conn, "select count(*) from raw.task_executions") == 0
     assert count(conn, "select count(*) from raw.quarantined_lines") == 0
     assert conn.execute("select status from raw.loads").fetchall() == [("failed",)]
+
+
+def test_hostile_lines_are_quarantined_or_landed_and_never_stop_the_file(
+    conn, tmp_path, pseudonymiser
+):
+    """Deep nesting, carriage returns between tokens and numbers beyond PostgreSQL's numeric
+    once failed the whole file (RecursionError, COPY 22P04, 22003); each is one line now."""
+    deep = b'{"id": "d", "metadata": {"a": ' + b"[" * 600 + b"]" * 600 + b"}}"
+    deeper = b'{"id": "e", "metadata": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    lines = [
+        *good_lines(2),
+        deep,
+        deeper,
+        b'{"id": "cr",\r"tenant_id": "t1"}',
+        b'{"id": "crcr", "tenant_id": "t1"}\r',
+        b'{"id": "huge", "cost_actual": 1e200000}',
+        b'{"id": "tiny", "cost_actual": 1e-20000}',
+        b'{"id": "long", "cost_actual": 1' + b"0" * 200_000 + b"}",
+        b'{"id": "big", "cost_actual": 1e400, "user_id": "someone"}',
+        b'{"id": "exact", "cost_actual": 0.1' + b"0" * 5000 + b"1}",
+    ]
+    path = write(tmp_path / "task_executions_hostile.jsonl", lines, end=b"\r\r\n")
+    result = land(conn, path, pseudonymiser)
+
+    assert result.lines_read == len(lines)
+    assert result.rows_landed + result.rows_quarantined == result.lines_read
+    reasons = dict(
+        conn.execute("select _line_number, reason from raw.quarantined_lines order by 1").fetchall()
+    )
+    assert reasons == {
+        3: "nested deeper than 32 levels",
+        4: "not valid JSON: nested too deeply",
+        7: "a number PostgreSQL cannot store (more than 131072 digits before or 16383 after"
+        " the point)",
+        8: "a number PostgreSQL cannot store (more than 131072 digits before or 16383 after"
+        " the point)",
+        9: "a number PostgreSQL cannot store (more than 131072 digits before or 16383 after"
+        " the point)",
+    }
+    landed = dict(
+        conn.execute(
+            "select record->>'id', record->>'cost_actual' from raw.task_executions"
+        ).fetchall()
+    )
+    assert set(landed) == {
+        "a0000000-0000-4000-8000-000000000000",
+        "a0000000-0000-4000-8000-000000000001",
+        "cr",
+        "crcr",
+        "big",
+        "exact",
+    }
+    # Every digit survives the re-writing; 1e400 is a number numeric holds.
+    assert landed["exact"] == "0.1" + "0" * 5000 + "1"
+    assert landed["big"] == "1" + "0" * 400
