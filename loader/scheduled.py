@@ -12,9 +12,11 @@ second run exits with a clear message (exit 75, try again later) or, with --wait
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
+import psycopg
 from psycopg import sql
 
 from loader import db
@@ -26,6 +28,8 @@ from loader.loads import mark_published, unpublished_loads
 from loader.locks import run_lock
 
 NEXT = "_next"
+PUBLISH_LOCK_TIMEOUT = "500ms"
+PUBLISH_RETRY_DELAYS_S = (1.0, 2.0, 4.0, 8.0, 15.0)
 PUBLISHED_SCHEMAS = ("analytics", "analytics_private")
 
 LIVE_TABLES = """
@@ -67,10 +71,41 @@ def prepare_next(settings: Settings) -> None:
 
 
 def swap_in_next(settings: Settings, judged_loads: list[int]) -> None:
+    """Publish, waiting at most PUBLISH_LOCK_TIMEOUT per attempt for the live marts' locks:
+    a renaming waits for every reader's transaction on them, and every dashboard query that
+    arrives meanwhile queues behind it. A reader holding a transaction open must not stall
+    the dashboards of every tenant, so the swap gives way and tries again; exit 75 when the
+    lock never came (analytics_next is dropped, the live marts are unchanged)."""
+
+    def attempt() -> None:
+        try:
+            _swap(settings, judged_loads)
+        except TransientError as error:
+            if not isinstance(error.__cause__, psycopg.errors.LockNotAvailable):
+                raise
+            raise TransientError(
+                "publishing waited over"
+                f" {PUBLISH_LOCK_TIMEOUT} for a lock on the live marts (a reader's open"
+                " transaction)"
+            ) from error
+
+    try:
+        db.with_retries(attempt, on_retry=_publish_retry, delays=PUBLISH_RETRY_DELAYS_S)
+    except TransientError:
+        drop_next(settings)
+        raise
+
+
+def _publish_retry(message: str) -> None:
+    print(f"routing-analytics: warning: {message}", file=sys.stderr, flush=True)
+
+
+def _swap(settings: Settings, judged_loads: list[int]) -> None:
     """One transaction: the checked schemas replace the live ones (dashboards that query by
     name see the old set or the new one, never a mix), and the loads the build's gates
     judged are recorded as published (the next run's gates judge only what it adds)."""
     with db.connect(settings) as conn, conn.transaction():
+        conn.execute(f"set local lock_timeout = '{PUBLISH_LOCK_TIMEOUT}'")
         mark_published(conn, judged_loads, "run")
         for schema in PUBLISHED_SCHEMAS:
             live, old, new = (

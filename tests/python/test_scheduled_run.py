@@ -82,3 +82,68 @@ def test_a_missing_inbox_is_a_usage_error(cli_env, tmp_path):
     result = cli(cli_env, "run", str(tmp_path / "nowhere"))
     assert result.returncode == 2
     assert "is not a folder" in result.stderr
+
+
+def test_a_reader_holding_a_transaction_delays_the_publish_but_never_the_dashboards(
+    cli_env, tmp_path
+):
+    """A reader's open transaction on the live marts once blocked the swap and, queued behind
+    it, every dashboard query. The swap now gives way (short lock_timeout) and retries."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    url = cli_env["ANALYTICS_DATABASE_URL"]
+    inbox = tmp_path / "inbox"
+    generate(
+        GenerateOptions(
+            out_dir=inbox, tenants=3, days=2, executions=1_000, seed=4, end_date=date(2026, 11, 20)
+        )
+    )
+    first = cli(cli_env, "run", str(inbox))
+    assert first.returncode == 0, first.stderr[-2000:]
+    holder = psycopg.connect(url)
+    holder.execute("select count(*) from analytics.task_executions").fetchone()  # lock held
+    # Files, not pipes: nobody reads a pipe until the run ends, and dbt would block on it.
+    out_path, err_path = tmp_path / "run.out", tmp_path / "run.err"
+    with out_path.open("w") as out_file, err_path.open("w") as err_file:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "loader", "run", str(inbox)],
+            env=cli_env,
+            stdout=out_file,
+            stderr=err_file,
+        )
+    slowest_dashboard_s = 0.0
+    try:
+        # Before the fix a dashboard query queued behind the swap until the reader let go.
+        with psycopg.connect(
+            url, autocommit=True, options="-c statement_timeout=5000"
+        ) as dashboard:
+            deadline = time.monotonic() + 600
+            waited = False
+            while run.poll() is None and time.monotonic() < deadline:
+                started = time.monotonic()
+                dashboard.execute("select count(*) from analytics.usage_analytics").fetchone()
+                slowest_dashboard_s = max(slowest_dashboard_s, time.monotonic() - started)
+                waited = waited or _publish_is_waiting(dashboard)
+                if waited and time.monotonic() - started < 5:
+                    time.sleep(3)  # let a few attempts give way, then release the lock
+                    break
+                time.sleep(0.2)
+            assert waited, "the run never tried to publish while the lock was held"
+    finally:
+        holder.close()
+    run.wait(timeout=600)
+    out, err = out_path.read_text(), err_path.read_text()
+    assert run.returncode == 0, out[-2000:] + err[-2000:]
+    assert "publishing waited over 500ms for a lock on the live marts" in err
+    # A dashboard query waited at most about one lock_timeout behind the swap.
+    assert slowest_dashboard_s < 2.0, slowest_dashboard_s
+
+
+def _publish_is_waiting(conn: psycopg.Connection) -> bool:
+    row = conn.execute(
+        "select count(*) from pg_catalog.pg_stat_activity"
+        " where wait_event_type = 'Lock' and query ~ '^(alter|drop) schema'"
+    ).fetchone()
+    return bool(row and row[0])

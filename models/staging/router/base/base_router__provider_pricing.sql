@@ -103,6 +103,10 @@ rules_checked as (
             when {{ rate }}_text is not null and {{ rate }}_usd is null
                 then 'invalid_{{ rate }}'
             when {{ rate }}_usd < 0 then 'negative_{{ rate }}'
+            when
+                {{ rate }}_usd > {{ var('max_price_rate_usd') }}
+                or ({{ rate }}_usd > 0 and {{ rate }}_usd < {{ var('min_positive_money_usd') }})
+                then 'out_of_range_{{ rate }}'
         end as {{ rate }}_check,
         {%- endfor %}
         case
@@ -130,6 +134,13 @@ rules_checked as (
         case
             when effective_from_text is null then 'missing_effective_from'
             when effective_from_at is null then 'invalid_effective_from'
+            -- A price may be announced ahead of its start, not years ahead.
+            when
+                effective_from_at
+                > {{ dbt.dateadd('day', var('max_price_lead_days'), '_loaded_at') }}
+                then 'future_effective_from'
+            when effective_from_at < cast('{{ var("min_event_at") }}' as timestamp with time zone)
+                then 'too_old_effective_from'
         end as effective_from_check,
         case
             when effective_until_text is not null and effective_until_at is null

@@ -185,6 +185,10 @@ rules_checked as (
         end as routing_reason_check,
         case
             when decided_at_text is not null and decided_at is null then 'invalid_decided_at'
+            when decided_at > {{ dbt.dateadd('minute', var('max_future_minutes'), '_loaded_at') }}
+                then 'future_decided_at'
+            when decided_at < cast('{{ var("min_event_at") }}' as timestamp with time zone)
+                then 'too_old_decided_at'
         end as decided_at_check,
         case
             when

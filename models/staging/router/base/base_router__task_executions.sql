@@ -6,6 +6,12 @@
 {%- set token_fields = [
     'tokens_used', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens',
 ] -%}
+{%- set timestamp_fields = [('timestamp_start', 'started_at'), ('timestamp_end', 'ended_at')] -%}
+{#- Sane range of event times (dbt_project.yml): not far after the record landed, not before
+    the floor. -#}
+{%- set latest_plausible_at = dbt.dateadd('minute', var('max_future_minutes'), '_loaded_at') -%}
+{%- set earliest_plausible_at =
+    "cast('" ~ var('min_event_at') ~ "' as timestamp with time zone)" -%}
 {#- The rules, in the order their codes appear in rejection_reasons. -#}
 {%- set checks = [
     'id_check', 'tenant_id_check', 'task_id_check', 'agent_id_check', 'task_type_check',
@@ -124,14 +130,14 @@ rules_checked as (
             when task_type_text not in ({{ sql_string_list(var('router_task_types')) }})
                 then 'unknown_task_type'
         end as task_type_check,
+        {%- for field, column in timestamp_fields %}
         case
-            when timestamp_start_text is null then 'missing_timestamp_start'
-            when started_at is null then 'invalid_timestamp_start'
-        end as timestamp_start_check,
-        case
-            when timestamp_end_text is null then 'missing_timestamp_end'
-            when ended_at is null then 'invalid_timestamp_end'
-        end as timestamp_end_check,
+            when {{ field }}_text is null then 'missing_{{ field }}'
+            when {{ column }} is null then 'invalid_{{ field }}'
+            when {{ column }} > {{ latest_plausible_at }} then 'future_{{ field }}'
+            when {{ column }} < {{ earliest_plausible_at }} then 'too_old_{{ field }}'
+        end as {{ field }}_check,
+        {%- endfor %}
         case
             when ended_at < started_at then 'end_before_start'
         end as time_order_check,
@@ -139,6 +145,8 @@ rules_checked as (
             when duration_ms_text is not null and reported_duration_ms is null
                 then 'invalid_duration_ms'
             when reported_duration_ms < 0 then 'negative_duration_ms'
+            when reported_duration_ms > {{ var('max_task_duration_ms') }}
+                then 'out_of_range_duration_ms'
             when abs(reported_duration_ms - derived_duration_ms) > 1000 then 'duration_mismatch'
         end as duration_ms_check,
         case
@@ -172,6 +180,11 @@ rules_checked as (
                 or cache_read_tokens < 0
                 or cache_write_tokens < 0
                 then 'negative_tokens'
+            when
+                greatest(
+                    tokens_used, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens
+                ) > {{ var('max_tokens_per_task') }}
+                then 'out_of_range_tokens'
         end as negative_tokens_check,
         case
             when (input_tokens_text is null) <> (output_tokens_text is null)
@@ -193,11 +206,25 @@ rules_checked as (
             when cost_actual_text is not null and reported_cost_usd is null
                 then 'invalid_cost_actual'
             when reported_cost_usd < 0 then 'negative_cost_actual'
+            when
+                reported_cost_usd > {{ var('max_task_cost_usd') }}
+                or (
+                    reported_cost_usd > 0
+                    and reported_cost_usd < {{ var('min_positive_money_usd') }}
+                )
+                then 'out_of_range_cost_actual'
         end as cost_actual_check,
         case
             when cost_baseline_text is not null and reported_baseline_cost_usd is null
                 then 'invalid_cost_baseline'
             when reported_baseline_cost_usd < 0 then 'negative_cost_baseline'
+            when
+                reported_baseline_cost_usd > {{ var('max_task_cost_usd') }}
+                or (
+                    reported_baseline_cost_usd > 0
+                    and reported_baseline_cost_usd < {{ var('min_positive_money_usd') }}
+                )
+                then 'out_of_range_cost_baseline'
         end as cost_baseline_check,
         case
             when status_text is null then 'missing_status'

@@ -75,6 +75,10 @@ rules_checked as (
         case
             when occurred_at_text is null then 'missing_occurred_at'
             when occurred_at is null then 'invalid_occurred_at'
+            when occurred_at > {{ dbt.dateadd('minute', var('max_future_minutes'), '_loaded_at') }}
+                then 'future_occurred_at'
+            when occurred_at < cast('{{ var("min_event_at") }}' as timestamp with time zone)
+                then 'too_old_occurred_at'
         end as occurred_at_check
     from fields_typed
     {{ optimization_fence() }}
