@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,8 @@ from pathlib import Path
 from loader import db, embedded
 from loader.config import Settings, dbt_environment
 from loader.errors import TerminalError, UserError
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def ensure_database(settings: Settings) -> None:
@@ -51,10 +55,20 @@ def run_dbt(settings: Settings, args: list[str], *, check: bool = False) -> int:
     ensure_database(settings)
     apply_source_ddl(settings)
     command = [executable("dbt"), *args, "--project-dir", str(settings.project_dir)]
-    completed = subprocess.run(command, env=dbt_env(settings), check=False)
+    completed = subprocess.run(
+        command, env=dbt_env(settings), check=False, preexec_fn=_die_with_parent
+    )
     if completed.returncode != 0 and check:
         raise TerminalError(f"dbt {args[0]} failed (exit {completed.returncode}); see its output")
     return completed.returncode
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the parent dies. A `run` killed with -9 would
+    otherwise leave dbt building on its own, without the run's lock, beside the next run."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def run_sqlfluff(settings: Settings, args: list[str]) -> int:

@@ -23,6 +23,7 @@ from loader.errors import UserError
 ROLES = {"analyst": "analytics_analyst", "reader": "analytics_reader"}
 LOGIN_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 RESERVED_PREFIXES = ("pg_", "analytics_")
+SESSION_LIMITS = {"idle_in_transaction_session_timeout": "60s", "statement_timeout": "60s"}
 READER_WARNING = (
     "a reader login can set any tenant (app.tenant_id): give it to a service that sets the"
     " tenant per transaction for its caller, never to a tenant's people for direct SQL"
@@ -60,6 +61,14 @@ def create_login(settings: Settings, name: str, kind: str) -> str:
             )
         )
         conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(group), sql.Identifier(name)))
+        # A forgotten open transaction or a runaway query must not hold the marts' locks
+        # (the publish waits for them); settings of a group role do not reach its members.
+        for setting, value in SESSION_LIMITS.items():
+            conn.execute(
+                sql.SQL("alter role {} set {} = {}").format(
+                    sql.Identifier(name), sql.Identifier(setting), sql.Literal(value)
+                )
+            )
     if kind == "reader":
         print(f"routing-analytics: warning: {READER_WARNING}", file=sys.stderr)
     return password

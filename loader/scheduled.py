@@ -45,6 +45,32 @@ def refresh_materialized_views(settings: Settings) -> list[str]:
         return db.refresh_materialized_views(conn, concurrently=True)
 
 
+# Relations dbt leaves behind when it is killed between creating and renaming them.
+DBT_LEFTOVERS = r"""
+select namespace.nspname, class.relname, class.relkind
+from pg_catalog.pg_class as class
+inner join pg_catalog.pg_namespace as namespace on namespace.oid = class.relnamespace
+where class.relkind in ('r', 'v', 'm', 'p')
+  and (class.relname like '%\_\_dbt\_backup' or class.relname like '%\_\_dbt\_tmp%')
+  and namespace.nspname not in ('pg_catalog', 'information_schema', 'raw')
+"""
+
+
+def drop_dbt_leftovers(settings: Settings) -> list[str]:
+    """What a killed build left (under the run lock: no other dbt is running)."""
+    dropped = []
+    with db.connect(settings, autocommit=True) as conn:
+        for schema, name, kind in conn.execute(DBT_LEFTOVERS).fetchall():
+            noun = {"v": "view", "m": "materialized view"}.get(kind, "table")
+            conn.execute(
+                sql.SQL("drop {} if exists {} cascade").format(
+                    sql.SQL(noun), sql.Identifier(schema, name)
+                )
+            )
+            dropped.append(f"{schema}.{name}")
+    return dropped
+
+
 def drop_next(settings: Settings) -> None:
     with db.connect(settings, autocommit=True) as conn:
         for schema in PUBLISHED_SCHEMAS:
@@ -131,6 +157,8 @@ def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
     ensure_database(settings)
     started = time.monotonic()
     with run_lock(settings, wait=wait):
+        for leftover in drop_dbt_leftovers(settings):
+            print(f"run: dropped {leftover}, left by a build that was killed", flush=True)
         _step("load", inbox)
         has_files = any(inbox.iterdir())
         load_code = load_paths(settings, [inbox], None, as_json=False) if has_files else 0

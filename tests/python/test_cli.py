@@ -261,6 +261,11 @@ def test_create_login_gives_an_analyst_every_tenant_and_nothing_else(warehouse, 
                     "select count(distinct tenant_id) from analytics.task_executions"
                 ).fetchone()
                 assert seen == all_tenants and seen[0] > 1
+                limits = analyst.execute(
+                    "select current_setting('idle_in_transaction_session_timeout'),"
+                    " current_setting('statement_timeout')"
+                ).fetchone()
+                assert limits == ("1min", "1min")
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     analyst.execute("select count(*) from raw.task_executions")
             again = run_cli("create-login", name, env=env)

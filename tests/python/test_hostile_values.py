@@ -54,6 +54,8 @@ def test_out_of_range_values_are_rejected_with_their_reason_and_the_build_passes
             "too_old_timestamp_start",
         ),
         7: ({}, None),
+        8: ({"tenant_id": "TENANT_RANGE"}, "invalid_tenant_id"),
+        9: ({"tenant_id": "tenant_range "}, "invalid_tenant_id"),
     }
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -147,3 +147,75 @@ def _publish_is_waiting(conn: psycopg.Connection) -> bool:
         " where wait_event_type = 'Lock' and query ~ '^(alter|drop) schema'"
     ).fetchone()
     return bool(row and row[0])
+
+
+def test_a_killed_run_takes_its_build_with_it_and_the_next_run_publishes(cli_env, tmp_path):
+    """kill -9 of `run` once left dbt building as an orphan, beside the next run."""
+    import os  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    url = cli_env["ANALYTICS_DATABASE_URL"]
+    inbox = tmp_path / "inbox"
+    generate(
+        GenerateOptions(
+            out_dir=inbox, tenants=3, days=2, executions=1_000, seed=6, end_date=date(2026, 11, 20)
+        )
+    )
+    with (tmp_path / "killed.out").open("w") as out:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "loader", "run", str(inbox)],
+            env=cli_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 300
+    dbt_pid = None
+    while dbt_pid is None and time.monotonic() < deadline and run.poll() is None:
+        dbt_pid = _child_dbt(run.pid)
+        time.sleep(0.2)
+    assert dbt_pid is not None, (tmp_path / "killed.out").read_text()[-2000:]
+    time.sleep(2)  # let it start building
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    gone_by = time.monotonic() + 10
+    while time.monotonic() < gone_by and _alive(dbt_pid):
+        time.sleep(0.5)
+    assert not _alive(dbt_pid), "dbt outlived the run that started it"
+    again = cli(cli_env, "run", str(inbox))
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
+    leftovers = rows(
+        url,
+        "select count(*) from pg_catalog.pg_class where relname like '%\\_\\_dbt\\_backup'"
+        " or relname like '%\\_\\_dbt\\_tmp%'",
+    )
+    assert leftovers == [(0,)]
+    assert rows(url, "select count(*) > 0 from analytics.task_executions") == [(True,)]
+
+
+def _child_dbt(parent: int) -> int | None:
+    from pathlib import Path  # noqa: PLC0415
+
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+            )
+            cmdline = (status.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(parent) and b"dbt" in cmdline:
+            return int(status.parent.name)
+    return None
+
+
+def _alive(pid: int) -> bool:
+    from pathlib import Path  # noqa: PLC0415
+
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in state

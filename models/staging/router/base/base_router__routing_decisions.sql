@@ -170,6 +170,8 @@ rules_checked as (
         case
             when tenant_id_text is null then 'missing_tenant_id'
             when tenant_id_json_type <> 'string' then 'invalid_tenant_id'
+            when not ({{ matches_pattern('tenant_id_text', var('tenant_id_pattern')) }})
+                then 'invalid_tenant_id'
         end as tenant_id_check,
         case
             when provider_selected_text is null then 'missing_provider_selected'

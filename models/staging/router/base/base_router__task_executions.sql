@@ -122,6 +122,10 @@ rules_checked as (
         case
             when {{ field }}_text is null then 'missing_{{ field }}'
             when {{ field }}_json_type <> 'string' then 'invalid_{{ field }}'
+            {%- if field == 'tenant_id' %}
+            when not ({{ matches_pattern('tenant_id_text', var('tenant_id_pattern')) }})
+                then 'invalid_tenant_id'
+            {%- endif %}
         end as {{ field }}_check,
         {%- endfor %}
         case
