@@ -24,23 +24,31 @@ SENSITIVE_KEY_PATTERN = (
     r"code|content|prompt|completion|diff|file|path|dir|env|secret|token|passw|pwd|key|"
     r"credential|auth|cookie|session|email|mail|name|author|user|phone|address|snippet"
 )
+# Every repetition that a failed attempt can walk is bounded (PostgreSQL allows at most 255),
+# so that one attempt costs a bounded number of steps and a search is linear in the text;
+# and no text longer than MAX_INSPECTED_CHARS is inspected at all (see below).
 SECRET_PATTERN = (
     r"(sk|pk|rk)-[A-Za-z0-9_-]{16,}"
     r"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
     r"|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}"
-    r"|eyJ[A-Za-z0-9_-]{8,}[.][A-Za-z0-9_-]{8,}[.][A-Za-z0-9_-]{8,}"
-    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
-    r"|[Bb]earer\s+[A-Za-z0-9._~+/=-]{16,}"
-    r"|(api[_-]?key|secret|password|passwd|token)\s*[=:]\s*[^\s,;]+"
-    r"|(?=[A-Za-z0-9+/_=]*[0-9])(?=[A-Za-z0-9+/_=]*[A-Za-z])[A-Za-z0-9+/_=]{32,}"
+    r"|eyJ[A-Za-z0-9_-]{8,255}[.][A-Za-z0-9_-]{8,}([.][A-Za-z0-9_-]+)?"
+    r"|-----BEGIN [A-Z ]{0,64}PRIVATE KEY-----"
+    r"|[Bb]earer\s{1,16}[A-Za-z0-9._~+/=-]{16,}"
+    r"|(api[_-]?key|secret|password|passwd|token)\s{0,16}[=:]\s{0,16}[^\s,;]+"
+    r"|(?=[A-Za-z0-9+/_=]{0,64}[0-9])(?=[A-Za-z0-9+/_=]{0,64}[A-Za-z])[A-Za-z0-9+/_=]{32,}"
 )
-EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+([.][A-Za-z0-9-]+)*[.][A-Za-z]{2,}"
+EMAIL_PATTERN = (
+    r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}([.][A-Za-z0-9-]{1,63}){0,8}[.][A-Za-z]{2,63}"
+)
 PATH_PATTERN = (
-    r"[A-Za-z][A-Za-z0-9+.-]*://[^\s]*"
+    r"[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s]*"
     r"|(?<![A-Za-z0-9_.-])(~|[.]{1,2})?/[^\s/]+(/[^\s]*)?"
     r"|[A-Za-z]:\\[^\s]*|\\\\[^\s]+"
-    r"|[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]*[.][A-Za-z0-9]{1,8}"
+    r"|[A-Za-z0-9_.-]{1,64}/[A-Za-z0-9_./-]{0,128}[.][A-Za-z0-9]{1,8}"
 )
+# Longer text is not inspected: a metadata value this long is treated as sensitive (it can
+# hold code), an error message is cut to it before its redaction.
+MAX_INSPECTED_CHARS = 2048
 # Error messages keep their shape: each match becomes a placeholder, secrets first so that
 # "api_key=sk-..." is one <secret> and not a half-redacted path.
 REDACTIONS: tuple[tuple[str, str], ...] = (
@@ -53,6 +61,7 @@ _SENSITIVE_KEY = re.compile(SENSITIVE_KEY_PATTERN, re.IGNORECASE)
 _SENSITIVE_VALUE = re.compile("|".join(f"(?:{p})" for p, _ in REDACTIONS) + r"|\n")
 _REDACTORS = tuple((re.compile(pattern), placeholder) for pattern, placeholder in REDACTIONS)
 
+TRUNCATED = "<truncated>"
 KEY_FILE_VAR = "ANALYTICS_PSEUDONYM_KEY_FILE"
 CACHED_VALUE_LENGTH = 64
 
@@ -109,6 +118,8 @@ def is_sensitive_key(key: str) -> bool:
 
 
 def is_sensitive_value(value: str) -> bool:
+    if len(value) > MAX_INSPECTED_CHARS:
+        return True
     if len(value) > CACHED_VALUE_LENGTH:
         return _SENSITIVE_VALUE.search(value) is not None
     return _is_sensitive_short_value(value)
@@ -121,6 +132,8 @@ def _is_sensitive_short_value(value: str) -> bool:
 
 def redact_text(text: str) -> tuple[str, int]:
     total = 0
+    if len(text) > MAX_INSPECTED_CHARS:
+        text, total = text[:MAX_INSPECTED_CHARS] + TRUNCATED, 1
     for pattern, placeholder in _REDACTORS:
         text, count = pattern.subn(placeholder, text)
         total += count

@@ -47,11 +47,12 @@
             {%- else %}
             object_texts.keys_text ~* {{ sql_pattern_literal(key_pattern) }} or
             {%- endif %}
-            {%- if local_md5(value_patterns) == '263327b887e374eac98c7599bc9ec85f' %}
+            {%- if local_md5(value_patterns) == '85f502ee3c668a32c70824111ee7b0da' %}
             {%- for literal in value_literals %}
             strpos(object_texts.json_text, {{ dbt.string_literal(literal) }}) > 0 or
             {%- endfor %}
-            object_texts.json_text ~ '[A-Za-z0-9+/_=]{32}'
+            object_texts.json_text ~ '[A-Za-z0-9+/_=]{32}' or
+            length(object_texts.json_text) > {{ var('privacy_max_inspected_chars') }}
             {%- else %}
             true
             {%- endif %}

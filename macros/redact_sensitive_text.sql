@@ -15,10 +15,13 @@
 {%- endmacro -%}
 
 {%- macro postgres__redact_sensitive_text(text_expression) -%}
+    {%- set limit = var('privacy_max_inspected_chars') -%}
     regexp_replace(
         regexp_replace(
             regexp_replace(
-                {{ text_expression }},
+                -- Only the first privacy_max_inspected_chars characters are kept and inspected.
+                left({{ text_expression }}, {{ limit }})
+                || case when length({{ text_expression }}) > {{ limit }} then '<truncated>' else '' end,
                 {{ sql_pattern_literal(var('privacy_secret_pattern')) }}, '<secret>', 'g'
             ),
             {{ sql_pattern_literal(var('privacy_email_pattern')) }}, '<email>', 'g'

@@ -32,6 +32,9 @@
             from jsonb_each({{ json_object }}) as json_entry
             where
                 json_entry.key !~* {{ sql_pattern_literal(var('privacy_sensitive_key_pattern')) }}
+                -- Longer text is sensitive by its length and never meets the patterns.
+                and length(coalesce(json_entry.value #>> '{}', ''))
+                <= {{ var('privacy_max_inspected_chars') }}
                 and coalesce(json_entry.value #>> '{}', '')
                 !~ {{ sql_pattern_literal(sensitive_value_pattern) }}
         )

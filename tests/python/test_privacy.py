@@ -20,6 +20,7 @@ def test_dbt_vars_carry_the_same_patterns_as_the_loader():
     assert project["vars"]["privacy_secret_pattern"] == privacy.SECRET_PATTERN
     assert project["vars"]["privacy_email_pattern"] == privacy.EMAIL_PATTERN
     assert project["vars"]["privacy_path_pattern"] == privacy.PATH_PATTERN
+    assert project["vars"]["privacy_max_inspected_chars"] == privacy.MAX_INSPECTED_CHARS
 
 
 @pytest.mark.parametrize(
@@ -124,3 +125,59 @@ def test_rewritten_records_are_scrubbed_once_and_keep_their_numbers(line):
     number = line.split(b'"n": ')[1].rstrip(b"}")
     assert landed.replace(b" ", b"").endswith(b'"n":' + number + b"}")
     assert processor.counts.user_ids_pseudonymised == 1
+
+
+# Long adversarial values: runs of one class, alternations, near-misses of each pattern.
+ADVERSARIAL = {
+    "letters": "a" * 4_000_000,
+    "near_jwt": "eyJ" * 1_000_000,
+    "near_email": ("a" * 70 + "@") * 50_000,
+    "near_path": "a/" * 2_000_000,
+    "dotted": "a." * 2_000_000,
+    "near_scheme": "a" * 3_000_000 + ":",
+    "near_key": "api_key " * 500_000,
+    "spaces": "Bearer" + " " * 4_000_000,
+    "mixed": "aB3+" * 1_000_000,
+}
+
+
+@pytest.mark.parametrize("name", ADVERSARIAL)
+def test_every_pattern_is_fast_on_megabytes_of_hostile_text(name):
+    """A hostile file once stalled the loader for 30 minutes (catastrophic backtracking)."""
+    import time  # noqa: PLC0415
+
+    text = ADVERSARIAL[name]
+    started = time.perf_counter()
+    redact_text(text)
+    privacy.is_sensitive_value(text)
+    privacy.is_sensitive_value(text[: privacy.MAX_INSPECTED_CHARS])
+    redact_text(text[: privacy.MAX_INSPECTED_CHARS])
+    assert time.perf_counter() - started < 0.5, name
+
+
+def test_overlong_text_is_cut_before_inspection_and_counts_as_sensitive():
+    long_message = "x" * (privacy.MAX_INSPECTED_CHARS + 10)
+    assert redact_text(long_message) == ("x" * privacy.MAX_INSPECTED_CHARS + "<truncated>", 1)
+    assert privacy.is_sensitive_value(long_message)
+    assert not privacy.is_sensitive_value("x" * privacy.MAX_INSPECTED_CHARS)
+
+
+@pytest.mark.parametrize("name", ["letters", "near_jwt", "near_email", "near_path", "mixed"])
+def test_the_staging_copy_of_the_patterns_is_fast_on_hostile_text(conn, name):
+    """The same rules in SQL (the second line of defence) on text landed around the loader."""
+    import time  # noqa: PLC0415
+
+    project = yaml.safe_load((project_dir() / "dbt_project.yml").read_text())["vars"]
+    limit = project["privacy_max_inspected_chars"]
+    text = ADVERSARIAL[name][:200_000]
+    started = time.perf_counter()
+    for pattern in (
+        project["privacy_secret_pattern"],
+        project["privacy_email_pattern"],
+        project["privacy_path_pattern"],
+    ):
+        conn.execute(
+            "select regexp_replace(left(%s, %s), %s, 'x', 'g'), left(%s, %s) ~ %s",
+            (text, limit, pattern, text, limit, pattern),
+        ).fetchone()
+    assert time.perf_counter() - started < 2.0, name
