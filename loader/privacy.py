@@ -14,6 +14,7 @@ import hmac
 import os
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,16 +50,45 @@ PATH_PATTERN = (
 # Longer text is not inspected: a metadata value this long is treated as sensitive (it can
 # hold code), an error message is cut to it before its redaction.
 MAX_INSPECTED_CHARS = 2048
+# IP addresses are personal data. IPv6 needs a `::` or all eight groups, so that a time
+# such as 12:30:45 is not one. Loader only: the staging copy's cheap pre-check would need
+# "." or ":", in nearly every text.
+IP_PATTERN = (
+    r"(?<![0-9.])([0-9]{1,3}[.]){3}[0-9]{1,3}(?![0-9.])"
+    r"|(?<![0-9A-Za-z:])(?=[0-9A-Fa-f:]{0,39}::|([0-9A-Fa-f]{1,4}:){7})[0-9A-Fa-f:]{3,39}"
+    r"(?![0-9A-Za-z:])"
+)
 # Error messages keep their shape: each match becomes a placeholder, secrets first so that
 # "api_key=sk-..." is one <secret> and not a half-redacted path.
 REDACTIONS: tuple[tuple[str, str], ...] = (
     (SECRET_PATTERN, "<secret>"),
     (EMAIL_PATTERN, "<email>"),
     (PATH_PATTERN, "<path>"),
+    (IP_PATTERN, "<ip>"),
 )
+# What an identifier field (agent_id, model, ...) holds instead of a sensitive value; staging
+# rejects the record (sensitive_<field>), so that nothing sensitive is stored or published.
+REDACTED_IDENTIFIER = "<redacted>"
+# An identifier (a model such as "anthropic/claude-3.5-sonnet") may hold a slash: only a path
+# that ends with a file extension, or an absolute one, counts there.
+IDENTIFIER_PATH_PATTERN = (
+    r"[A-Za-z][A-Za-z0-9+.-]{0,31}://"
+    r"|(?<![A-Za-z0-9_.-])(~|[.]{1,2})?/[^\s/]+"
+    r"|[A-Za-z]:\\|\\\\"
+    r"|[A-Za-z0-9_.-]{1,64}/[A-Za-z0-9_./-]{0,128}[.][A-Za-z0-9]{1,8}$"
+)
+# A key word that names an IP address, as a whole word of the key (not "zip", "description").
+IP_KEY_WORDS = frozenset({"ip", "ipv4", "ipv6", "ips", "addr"})
 
 _SENSITIVE_KEY = re.compile(SENSITIVE_KEY_PATTERN, re.IGNORECASE)
+_KEY_WORD = re.compile(r"[^a-z0-9]+")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SENSITIVE_VALUE = re.compile("|".join(f"(?:{p})" for p, _ in REDACTIONS) + r"|\n")
+_SENSITIVE_IDENTIFIER = re.compile(
+    "|".join(
+        f"(?:{p})" for p in (SECRET_PATTERN, EMAIL_PATTERN, IP_PATTERN, IDENTIFIER_PATH_PATTERN)
+    )
+)
 _REDACTORS = tuple((re.compile(pattern), placeholder) for pattern, placeholder in REDACTIONS)
 
 TRUNCATED = "<truncated>"
@@ -114,12 +144,19 @@ def load_or_create_key(state_dir: Path) -> Pseudonymiser:
 # caching the verdict keeps the regexes off the hot path. The caches are bounded.
 @functools.lru_cache(maxsize=1 << 14)
 def is_sensitive_key(key: str) -> bool:
-    return _SENSITIVE_KEY.search(key) is not None
+    """Compared after NFKC and case folding; a key with any other than ASCII characters is
+    sensitive (a Cyrillic look-alike letter must not smuggle "token" past the rules)."""
+    folded = unicodedata.normalize("NFKC", key).casefold()
+    if not folded.isascii() or _SENSITIVE_KEY.search(folded) is not None:
+        return True
+    return not IP_KEY_WORDS.isdisjoint(_KEY_WORD.split(_CAMEL_BOUNDARY.sub("_", key).lower()))
 
 
 def is_sensitive_value(value: str) -> bool:
     if len(value) > MAX_INSPECTED_CHARS:
         return True
+    if not value.isascii():
+        value = unicodedata.normalize("NFKC", value)  # a full-width at sign is an @
     if len(value) > CACHED_VALUE_LENGTH:
         return _SENSITIVE_VALUE.search(value) is not None
     return _is_sensitive_short_value(value)
@@ -130,10 +167,23 @@ def _is_sensitive_short_value(value: str) -> bool:
     return _SENSITIVE_VALUE.search(value) is not None
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def is_sensitive_identifier(value: str) -> bool:
+    """An identifier field's value that is (or holds) a secret, an e-mail, an IP address or
+    a file path. Cached: agents, models and languages repeat in every record."""
+    if len(value) > MAX_INSPECTED_CHARS:
+        return True
+    if not value.isascii():
+        value = unicodedata.normalize("NFKC", value)
+    return _SENSITIVE_IDENTIFIER.search(value) is not None
+
+
 def redact_text(text: str) -> tuple[str, int]:
     total = 0
     if len(text) > MAX_INSPECTED_CHARS:
         text, total = text[:MAX_INSPECTED_CHARS] + TRUNCATED, 1
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
     for pattern, placeholder in _REDACTORS:
         text, count = pattern.subn(placeholder, text)
         total += count

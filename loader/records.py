@@ -14,7 +14,14 @@ from typing import Any
 import orjson
 import simplejson
 
-from loader.privacy import Pseudonymiser, RedactionCounts, redact_text, scrub_entries
+from loader.privacy import (
+    REDACTED_IDENTIFIER,
+    Pseudonymiser,
+    RedactionCounts,
+    is_sensitive_identifier,
+    redact_text,
+    scrub_entries,
+)
 from loader.streams import StreamSpec
 
 NUL_ESCAPE = b"\\u0000"
@@ -95,10 +102,13 @@ class LineProcessor:
         unknown = record.keys() - self.spec.fields
         if unknown:
             removed += scrub_entries(record, sorted(unknown))
-        redactions = 0
+        redactions = _redact_identifiers(record, self.spec.identifier_fields)
+        if isinstance(decision, dict):
+            redactions += _redact_identifiers(decision, ("routing_strategy",))
         message = record.get("error_message")
         if isinstance(message, str) and message:
-            record["error_message"], redactions = redact_text(message)
+            record["error_message"], message_redactions = redact_text(message)
+            redactions += message_redactions
         pseudonymised = 0
         if record.get("user_id") is not None:
             record["user_id"] = self.pseudonymiser.pseudonymise(record["user_id"])
@@ -107,6 +117,16 @@ class LineProcessor:
         counts.error_message_redactions += redactions
         counts.user_ids_pseudonymised += pseudonymised
         return bool(removed or redactions or pseudonymised)
+
+
+def _redact_identifiers(record: dict[str, Any], fields: tuple[str, ...]) -> int:
+    redacted = 0
+    for name in fields:
+        value = record.get(name)
+        if isinstance(value, str) and is_sensitive_identifier(value):
+            record[name] = REDACTED_IDENTIFIER
+            redacted += 1
+    return redacted
 
 
 def _parse_object(content: bytes) -> dict[str, Any] | str:

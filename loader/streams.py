@@ -16,6 +16,9 @@ class StreamSpec:
     name: str
     fields: frozenset[str]
     free_form_objects: tuple[str, ...] = ()
+    # Free-text identifiers: a sensitive value is replaced by REDACTED_IDENTIFIER at the edge
+    # and the record rejected by staging (sensitive_<field>).
+    identifier_fields: tuple[str, ...] = ()
     csv_allowed: bool = False
     csv_required_columns: tuple[str, ...] = ()
     # CSV columns that must hold a plain decimal number (or nothing): `load` warns about any
@@ -89,11 +92,13 @@ STREAMS: dict[str, StreamSpec] = {
                 }
             ),
             free_form_objects=("metadata",),
+            identifier_fields=("task_id", "agent_id", "provider_account_id", "language", "model"),
         ),
         StreamSpec(
             name="routing_decisions",
             fields=ROUTING_DECISION_FIELDS,
             free_form_objects=("user_preferences",),
+            identifier_fields=("routing_strategy",),
         ),
         StreamSpec(
             name="provider_pricing",

@@ -107,3 +107,67 @@ def test_out_of_range_values_are_rejected_with_their_reason_and_the_build_passes
     # Only the sane task is published, and no spine reaches past the data.
     assert rows(url, "select count(*) from analytics.task_executions") == [(1,)]
     assert rows(url, "select max(date) <= current_date from analytics.usage_analytics") == [(True,)]
+
+
+def test_sensitive_values_in_identifier_fields_are_never_stored_and_the_record_is_rejected(
+    cli_env, tmp_path
+):
+    cases = {
+        11: ({"agent_id": "alice@example.com"}, "sensitive_agent_id", "alice@example.com"),
+        12: ({"agent_id": "bob\uff20example.com"}, "sensitive_agent_id", "example.com"),
+        13: ({"model": "src/models/weights.bin"}, "sensitive_model", "weights.bin"),
+        14: ({"provider_account_id": "10.1.2.3"}, "sensitive_provider_account_id", "10.1.2.3"),
+        15: ({"language": "/home/carol/secret"}, "sensitive_language", "/home/carol"),
+        16: ({"task_id": "C:\\Users\\dave\\job"}, "sensitive_task_id", "dave"),
+        17: ({"model": "anthropic/claude-3.5-sonnet"}, None, None),
+    }
+    metadata = {"t\u043eken": "abc", "client_ip": "x", "editor": "vim", "zip": "12345"}
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "task_executions.jsonl").write_text(
+        "".join(
+            json.dumps(_task(n, metadata=metadata, **changes)) + "\n"
+            for n, (changes, _, _) in cases.items()
+        )
+    )
+    (inbox / "usage_events.jsonl").write_text(
+        json.dumps(
+            {
+                "id": "c0000000-0000-4000-8000-000000000002",
+                "tenant_id": "tenant_range",
+                "event_type": "login",
+                "occurred_at": NOW.isoformat(),
+                "ip": "192.168.0.7",
+            }
+        )
+        + "\n"
+    )
+    loaded = cli(cli_env, "load", str(inbox))
+    assert loaded.returncode == 0, loaded.stderr
+    url = cli_env["ANALYTICS_DATABASE_URL"]
+    stored = rows(
+        url,
+        "select string_agg(record::text, ' ') from (select record from raw.task_executions"
+        " union all select record from raw.usage_events) as landed",
+    )[0][0]
+    for _, _, secret in cases.values():
+        if secret:
+            assert secret not in stored, secret
+    assert "192.168.0.7" not in stored
+    assert "\u043e" not in stored and "client_ip" not in stored
+    assert '"editor": "vim"' in stored or '"editor":"vim"' in stored
+    built = cli(cli_env, "dbt", "--", "build", "--exclude", "tag:data_quality", "--quiet")
+    assert built.returncode == 0, built.stdout[-3000:]
+    found = dict(
+        rows(
+            url,
+            "select record_key, rejection_reasons from staging.stg_router__rejected_records"
+            " where stream = 'task_executions'",
+        )
+    )
+    for number, (_, reason, _) in cases.items():
+        key = f"b0000000-0000-4000-8000-{number:012d}"
+        if reason is None:
+            assert key not in found, found.get(key)
+        else:
+            assert reason in found[key], (number, found.get(key))

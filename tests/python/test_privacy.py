@@ -21,6 +21,7 @@ def test_dbt_vars_carry_the_same_patterns_as_the_loader():
     assert project["vars"]["privacy_email_pattern"] == privacy.EMAIL_PATTERN
     assert project["vars"]["privacy_path_pattern"] == privacy.PATH_PATTERN
     assert project["vars"]["privacy_max_inspected_chars"] == privacy.MAX_INSPECTED_CHARS
+    assert project["vars"]["redacted_identifier"] == privacy.REDACTED_IDENTIFIER
 
 
 @pytest.mark.parametrize(

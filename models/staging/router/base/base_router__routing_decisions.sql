@@ -213,6 +213,8 @@ rules_checked as (
         case
             when routing_strategy_json_type not in ('string', 'null')
                 then 'invalid_routing_strategy'
+            when routing_strategy_text = '{{ var("redacted_identifier") }}'
+                then 'sensitive_routing_strategy'
         end as routing_strategy_check,
         case
             when user_preferences_json_type not in ('object', 'null')

@@ -125,6 +125,8 @@ rules_checked as (
             {%- if field == 'tenant_id' %}
             when not ({{ matches_pattern('tenant_id_text', var('tenant_id_pattern')) }})
                 then 'invalid_tenant_id'
+            {%- else %}
+            when {{ field }}_text = '{{ var("redacted_identifier") }}' then 'sensitive_{{ field }}'
             {%- endif %}
         end as {{ field }}_check,
         {%- endfor %}
@@ -160,6 +162,7 @@ rules_checked as (
         end as provider_check,
         case
             when model_json_type not in ('string', 'null') then 'invalid_model'
+            when model_text = '{{ var("redacted_identifier") }}' then 'sensitive_model'
         end as model_check,
         case
             when
@@ -170,6 +173,8 @@ rules_checked as (
         case
             when provider_account_id_json_type not in ('string', 'null')
                 then 'invalid_provider_account_id'
+            when provider_account_id_text = '{{ var("redacted_identifier") }}'
+                then 'sensitive_provider_account_id'
         end as provider_account_id_check,
         {%- for field in token_fields %}
         case
@@ -241,6 +246,7 @@ rules_checked as (
         end as error_message_check,
         case
             when language_json_type not in ('string', 'null') then 'invalid_language'
+            when language_text = '{{ var("redacted_identifier") }}' then 'sensitive_language'
         end as language_check,
         case
             when complexity_json_type not in ('string', 'null') then 'invalid_complexity'
