@@ -89,7 +89,7 @@ def load_file(
         earlier = already.args[0]
         return _record_skip(conn, result, sha, size, started, earlier, load_id=result.load_id)
     except (LoaderError, psycopg.Error, OSError, EOFError, zlib.error) as error:
-        failure = _as_loader_error(error, path)
+        failure = _as_loader_error(error, result.lines_read)
         _record_failure(conn, result, str(failure))
         raise failure from error
     result.seconds = time.monotonic() - started
@@ -99,13 +99,15 @@ def load_file(
     return result
 
 
-def _as_loader_error(error: Exception, path: Path) -> LoaderError:
+def _as_loader_error(error: Exception, last_line: int) -> LoaderError:
+    where = f"after line {last_line}" if last_line else "before its first line"
     if isinstance(error, LoaderError):
         return error
     if isinstance(error, psycopg.Error):
-        return classify(error)
+        failure = classify(error)
+        return type(failure)(f"{failure} ({where} of the file; nothing of it was landed)")
     # OSError (incl. gzip.BadGzipFile), EOFError (truncated .gz), zlib.error (corrupt .gz)
-    return UserError(f"cannot read the file ({error}); nothing of it was landed")
+    return UserError(f"cannot read the file {where} ({error}); nothing of it was landed")
 
 
 def _copy_file(
@@ -138,6 +140,7 @@ def _copy_file(
             batch_bytes = 0
             reported = 0
             for number, outcome in _outcomes(stream, path, spec, processor):
+                result.lines_read = number  # where a whole-file error happened
                 if isinstance(outcome, bytes):
                     batch += (prefix, b"%d" % number, FIELD_SEPARATOR, outcome, ROW_END)
                     batch_bytes += len(outcome)

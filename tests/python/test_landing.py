@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -246,9 +247,18 @@ def test_csv_without_required_columns_fails_and_lands_nothing(conn, tmp_path, ps
 )
 def test_broken_gzip_fails_the_file_and_lands_nothing(conn, tmp_path, pseudonymiser, mangle, name):
     path = tmp_path / f"task_executions_{name}.jsonl.gz"
-    path.write_bytes(mangle(gzip.compress(b"\n".join(good_lines(2_000)) + b"\n")))
-    with pytest.raises(UserError, match=r"cannot read the file.*nothing of it was landed"):
+    # Enough lines that a stream cut in half still gives several read chunks before it breaks.
+    lines = good_lines(100_000 if name == "truncated" else 2_000)
+    path.write_bytes(mangle(gzip.compress(b"\n".join(lines) + b"\n", compresslevel=1)))
+    with pytest.raises(UserError, match=r"cannot read the file.*nothing of it was landed") as error:
         land(conn, path, pseudonymiser)
+    # Where it broke: a truncated stream after the lines it still gave.
+    where = re.search(r"(after line (\d+)|before its first line)", str(error.value))
+    assert where is not None, error.value
+    if name == "truncated":
+        assert where.group(2) is not None and int(where.group(2)) > 0
+    if name == "not_gzip":
+        assert where.group(1) == "before its first line"
     assert count(conn, "select count(*) from raw.task_executions") == 0
     assert count(conn, "select count(*) from raw.quarantined_lines") == 0
     assert conn.execute("select status from raw.loads").fetchall() == [("failed",)]
