@@ -22,7 +22,7 @@ from psycopg.copy import QueuedLibpqWriter
 
 from loader.db import classify
 from loader.errors import LoaderError, UserError
-from loader.privacy import Pseudonymiser, RedactionCounts
+from loader.privacy import Pseudonymiser, RedactionCounts, redact_text
 from loader.reader import HashingReader, iter_csv_records, iter_lines, open_decompressed, sha256_of
 from loader.records import LineProcessor
 from loader.streams import StreamSpec, file_format
@@ -274,8 +274,10 @@ def _check_readable(path: Path) -> None:
 
 
 def _safe_name(name: str) -> str:
-    """The file's base name (no directories: they can carry personal data), printable only."""
-    return "".join(char if char.isprintable() else "?" for char in name)
+    """The file's base name (no directories: they can carry personal data), printable only,
+    with the privacy placeholders for what a name can carry too (an e-mail, a secret)."""
+    printable = "".join(char if char.isprintable() else "?" for char in name)
+    return redact_text(printable)[0]
 
 
 def _mark_interrupted_loads(conn: psycopg.Connection) -> None:

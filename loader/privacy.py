@@ -54,7 +54,7 @@ MAX_INSPECTED_CHARS = 2048
 # such as 12:30:45 is not one. Loader only: the staging copy's cheap pre-check would need
 # "." or ":", in nearly every text.
 IP_PATTERN = (
-    r"(?<![0-9.])([0-9]{1,3}[.]){3}[0-9]{1,3}(?![0-9.])"
+    r"(?<![0-9.])([0-9]{1,3}[.]){3}[0-9]{1,3}(?![0-9]|[.][0-9])"
     r"|(?<![0-9A-Za-z:])(?=[0-9A-Fa-f:]{0,39}::|([0-9A-Fa-f]{1,4}:){7})[0-9A-Fa-f:]{3,39}"
     r"(?![0-9A-Za-z:])"
 )

@@ -317,3 +317,12 @@ def test_hostile_lines_are_quarantined_or_landed_and_never_stop_the_file(
     # Every digit survives the re-writing; 1e400 is a number numeric holds.
     assert landed["exact"] == "0.1" + "0" * 5000 + "1"
     assert landed["big"] == "1" + "0" * 400
+
+
+def test_a_file_name_keeps_no_e_mail_or_ip_address(conn, tmp_path, pseudonymiser):
+    for name in ("task_executions_alice@example.com.jsonl", "task_executions_10.0.0.1.jsonl"):
+        land(conn, write(tmp_path / name, good_lines(1)), pseudonymiser)
+    names = [name for (name,) in conn.execute("select source_file from raw.loads order by 1")]
+    assert names == ["<email>", "task_executions_<ip>.jsonl"]
+    stored = conn.execute("select string_agg(_source_file, ' ') from raw.task_executions")
+    assert "@" not in stored.fetchone()[0]
