@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 from loader.errors import UserError
 
@@ -18,6 +20,7 @@ DATABASE_URL_VAR = "ANALYTICS_DATABASE_URL"
 PORT_VAR = "ANALYTICS_DB_PORT"
 EMBEDDED_DATABASE = "analytics"
 EMBEDDED_USER = "postgres"
+EMBEDDED_PASSWORD_FILE = "embedded-db.password"
 
 
 def project_dir() -> Path:
@@ -61,14 +64,30 @@ def load_settings() -> Settings:
             state_dir=state_dir,
             pgdata=root / ".pgdata",
         )
+    password = quote(embedded_password(state_dir), safe="")
     return Settings(
-        database_url=f"postgresql://{EMBEDDED_USER}@127.0.0.1:{port}/{EMBEDDED_DATABASE}",
+        database_url=(
+            f"postgresql://{EMBEDDED_USER}:{password}@127.0.0.1:{port}/{EMBEDDED_DATABASE}"
+        ),
         embedded=True,
         port=port,
         project_dir=root,
         state_dir=state_dir,
         pgdata=root / ".pgdata",
     )
+
+
+def embedded_password(state_dir: Path) -> str:
+    """The embedded server's superuser password: generated on first use, kept beside the
+    pseudonymisation key, readable by its owner only (the server never trusts a local user)."""
+    path = state_dir / EMBEDDED_PASSWORD_FILE
+    if not path.exists():
+        state_dir.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(24) + "\n")
+    return path.read_text().strip()
 
 
 def _port_from_env() -> int:

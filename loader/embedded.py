@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import socket
 import stat
 import subprocess
@@ -17,13 +18,17 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from urllib.parse import quote, unquote, urlsplit
 
 import psycopg
+from psycopg import sql
 
 from loader.config import EMBEDDED_DATABASE, EMBEDDED_USER, PORT_VAR, Settings
 from loader.errors import TerminalError, UserError
 
 SERVER_SYSTEM_USER = "embedded_postgres"
+# The method column of a pg_hba.conf rule that lets a connection in without a password.
+TRUST = re.compile(r"(?m)^(?!#)(.*\s)trust\s*$")
 START_TIMEOUT_S = 60
 
 
@@ -53,6 +58,7 @@ def start(settings: Settings) -> bool:
                 f"the embedded PostgreSQL already runs on port {current.port}, not "
                 f"{settings.port}; run `routing-analytics db stop` first"
             )
+        _require_password(settings)
         _ensure_database(settings)
         return False
     _refuse_taken_port(settings.port)
@@ -74,8 +80,26 @@ def start(settings: Settings) -> bool:
         system_user,
     )
     _wait_until_accepting(settings)
+    _require_password(settings)
     _ensure_database(settings)
     return True
+
+
+def _require_password(settings: Settings) -> None:
+    """A new cluster (initdb trusts local connections) or one made by an earlier version:
+    give the superuser the password of the settings, then make every connection prove it."""
+    password = _password(settings)
+    hba = settings.pgdata / "pg_hba.conf"
+    if password is None or not TRUST.search(hba.read_text()):
+        return
+    with psycopg.connect(_admin_url(settings), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("alter user {} password {}").format(
+                sql.Identifier(EMBEDDED_USER), sql.Literal(password)
+            )
+        )
+        hba.write_text(TRUST.sub(r"\1scram-sha-256", hba.read_text()))
+        conn.execute("select pg_reload_conf()")
 
 
 def stop(settings: Settings) -> bool:
@@ -167,8 +191,15 @@ def _ensure_database(settings: Settings) -> None:
             conn.execute(f'create database "{EMBEDDED_DATABASE}"')
 
 
+def _password(settings: Settings) -> str | None:
+    password = urlsplit(settings.database_url).password
+    return unquote(password) if password else None
+
+
 def _admin_url(settings: Settings) -> str:
-    return f"postgresql://{EMBEDDED_USER}@127.0.0.1:{settings.port}/postgres"
+    password = _password(settings)
+    credentials = EMBEDDED_USER + (f":{quote(password, safe='')}" if password else "")
+    return f"postgresql://{credentials}@127.0.0.1:{settings.port}/postgres"
 
 
 def _process_alive(pid: int) -> bool:

@@ -134,7 +134,7 @@ def print_summary(settings: Settings) -> int:
         _print_table(conn, TOP_QUARANTINE)
         print()
         print(f"Database: {settings.display_url}")
-        print(f"Connect:  psql {settings.display_url}")
+        print('Connect:  psql "$(.venv/bin/routing-analytics db url --with-password)"')
         print("Schemas:  raw (landed), staging (typed, deduplicated, rejected), analytics (marts)")
         _print_marts(conn)
     return 0

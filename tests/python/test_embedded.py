@@ -52,3 +52,39 @@ def test_port_taken_by_another_program_is_refused_clearly(own_server):
         ):
             embedded.start(own_server)
     assert not embedded.status(own_server).running
+
+
+def test_the_server_asks_every_connection_for_its_password(own_server):
+    """It once trusted every local connection as superuser: any OS user could read the
+    quarantine. A cluster made by that version is secured at its next start."""
+    trusting = own_server
+    assert embedded.start(trusting) is True  # no password in the URL: as an older version made it
+    with psycopg.connect(trusting.database_url) as conn:
+        assert conn.execute("select 1").fetchone() == (1,)
+    embedded.stop(trusting)
+    secured = replace(
+        own_server,
+        database_url=own_server.database_url.replace("postgres@", "postgres:s3cr%2Ft@", 1),
+    )
+    assert embedded.start(secured) is True
+    with psycopg.connect(secured.database_url) as conn:
+        assert conn.execute("select current_user").fetchone() == ("postgres",)
+    for url in (own_server.database_url, own_server.database_url.replace("@", ":wrong@", 1)):
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(url).close()
+    assert "trust" not in [
+        line.split()[-1]
+        for line in (own_server.pgdata / "pg_hba.conf").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+
+def test_the_embedded_password_is_generated_once_and_owner_only(tmp_path):
+    import stat  # noqa: PLC0415
+
+    from loader.config import EMBEDDED_PASSWORD_FILE, embedded_password  # noqa: PLC0415
+
+    first = embedded_password(tmp_path)
+    assert len(first) >= 24 and embedded_password(tmp_path) == first
+    mode = stat.S_IMODE((tmp_path / EMBEDDED_PASSWORD_FILE).stat().st_mode)
+    assert mode == 0o600
