@@ -270,3 +270,43 @@ def test_a_reader_without_a_tenant_sees_the_shared_dimensions_only(warehouse, lo
             )
             assert seen == expected[name] > 0, name
         assert count(reader, sql.SQL("select count(*) from analytics.tenants")) == 0
+
+
+def test_no_differencing_of_global_rows_isolates_another_tenant(warehouse, logins, tenants):
+    """A day's global row minus the published hourly global rows minus the reader's own rows
+    once gave another tenant's exact hour. Try that attack at every level, as each tenant."""
+    levels = ("hourly", "daily", "weekly", "monthly")
+    with psycopg.connect(warehouse.url) as owner:
+        min_tenants = 3
+        true_tenants = {
+            (provider, day): set(found)
+            for provider, day, found in owner.execute(
+                "select provider_used,"
+                " date_trunc('day', timestamp_start at time zone 'UTC') at time zone 'UTC',"
+                " array_agg(distinct tenant_id) from analytics.task_executions group by 1, 2"
+            )
+        }
+    for tenant in tenants:
+        with psycopg.connect(logins[READER_ROLE], autocommit=True) as reader:
+            reader.execute("select set_config('app.tenant_id', %s, false)", (tenant,))
+            rows_seen = reader.execute(
+                "select aggregation_level, provider, period_start, period_end, tenant_id,"
+                " total_executions from analytics.provider_performance"
+            ).fetchall()
+        global_rows = [row for row in rows_seen if row[4] is None]
+        assert global_rows, "no global row published: the attack proves nothing"
+        # Any global row with a published global row inside its period can be differenced.
+        for coarse in global_rows:
+            for fine in global_rows:
+                if fine is coarse or fine[1] != coarse[1]:
+                    continue
+                inside = coarse[2] <= fine[2] and fine[3] <= coarse[3]
+                assert not inside, (coarse[:4], fine[:4])
+        # What remains after subtracting the reader's own rows covers >= 2 other tenants.
+        own = {(row[0], row[1], row[2]): row[5] for row in rows_seen if row[4] == tenant}
+        for level, provider, start, _, _, total in global_rows:
+            assert level in levels
+            others = true_tenants[(provider, start)] - {tenant}
+            residual = total - own.get((level, provider, start), 0)
+            if residual:
+                assert len(others) >= min_tenants - 1, (provider, start, tenant)

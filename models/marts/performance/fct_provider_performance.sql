@@ -30,6 +30,12 @@
     ('monthly', 'month'),
 ] -%}
 {%- set min_tenants = var('min_tenants_for_global_metrics', 3) -%}
+{%- set global_level = var('global_metrics_level', 'daily') -%}
+{%- if global_level not in levels | map(attribute=0) | list -%}
+    {{ exceptions.raise_compiler_error(
+        "global_metrics_level must be one of hourly, daily, weekly, monthly, got " ~ global_level
+    ) }}
+{%- endif -%}
 {%- if min_tenants is not integer or min_tenants < 1 -%}
     {{ exceptions.raise_compiler_error(
         "min_tenants_for_global_metrics must be a whole number >= 1, got " ~ min_tenants
@@ -171,13 +177,18 @@ tenants_counted as (
     from periods_aggregated
 ),
 
--- A global row only from enough tenants that no tenant's figures can be read off it.
+-- A global row only from enough tenants that no tenant's figures can be read off it, and at
+-- one level only: with global rows at two levels, a day minus its published hours would
+-- give the hours that were held back (the differencing attack).
 global_rows_filtered as (
     select *
     from tenants_counted
     where
         not is_global
-        or contributing_tenants >= {{ min_tenants }}
+        or (
+            contributing_tenants >= {{ min_tenants }}
+            and aggregation_level = '{{ global_level }}'
+        )
 ),
 
 final as (
