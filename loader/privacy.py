@@ -155,8 +155,7 @@ def is_sensitive_key(key: str) -> bool:
 def is_sensitive_value(value: str) -> bool:
     if len(value) > MAX_INSPECTED_CHARS:
         return True
-    if not value.isascii():
-        value = unicodedata.normalize("NFKC", value)  # a full-width at sign is an @
+    value = _compatibility_folded(value)
     if len(value) > CACHED_VALUE_LENGTH:
         return _SENSITIVE_VALUE.search(value) is not None
     return _is_sensitive_short_value(value)
@@ -173,17 +172,19 @@ def is_sensitive_identifier(value: str) -> bool:
     a file path. Cached: agents, models and languages repeat in every record."""
     if len(value) > MAX_INSPECTED_CHARS:
         return True
-    if not value.isascii():
-        value = unicodedata.normalize("NFKC", value)
-    return _SENSITIVE_IDENTIFIER.search(value) is not None
+    return _SENSITIVE_IDENTIFIER.search(_compatibility_folded(value)) is not None
+
+
+def _compatibility_folded(text: str) -> str:
+    """NFKC, so that a full-width at sign is an @ for the patterns (ASCII is left as is)."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
 def redact_text(text: str) -> tuple[str, int]:
     total = 0
     if len(text) > MAX_INSPECTED_CHARS:
         text, total = text[:MAX_INSPECTED_CHARS] + TRUNCATED, 1
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
+    text = _compatibility_folded(text)
     for pattern, placeholder in _REDACTORS:
         text, count = pattern.subn(placeholder, text)
         total += count

@@ -57,15 +57,15 @@ class LineProcessor:
         tally = RedactionCounts()
         if not self._scrub(record, tally):
             # A carriage return between tokens is JSON whitespace, but COPY refuses it.
-            return content if b"\r" not in content else _written_exactly(content)
+            return content if b"\r" not in content else _write_exactly(_read_exactly(content))
         if not _any_leaf(record, _is_not_exact_for_orjson):
             # No float anywhere: orjson read every number exactly, so it writes them back.
             self.counts.add(tally)
             return orjson.dumps(record)
         # Floats may have lost digits in orjson; redo the scrub on an exact-decimal reading.
-        exact = simplejson.loads(content, use_decimal=True, parse_int=Decimal)
+        exact = _read_exactly(content)
         self._scrub(exact, self.counts)
-        return simplejson.dumps(exact, use_decimal=True, ensure_ascii=False).encode()
+        return _write_exactly(exact)
 
     def prepare_csv(self, header: list[str], values: list[str], line_number: int) -> bytes | str:
         if len(values) != len(header):
@@ -174,7 +174,7 @@ def _parse_exactly(content: bytes) -> object:
     except UnicodeDecodeError as error:
         return f"invalid UTF-8 at byte {error.start}"
     try:
-        record = simplejson.loads(text, use_decimal=True, parse_int=Decimal, allow_nan=False)
+        record = _read_exactly(text)
     except simplejson.JSONDecodeError as error:
         return f"not valid JSON: {error.msg} (column {error.colno})"
     except RecursionError:
@@ -186,10 +186,14 @@ def _parse_exactly(content: bytes) -> object:
     return record
 
 
-def _written_exactly(content: bytes) -> bytes:
-    """The line re-written without its insignificant whitespace, every number as sent."""
-    exact = simplejson.loads(content, use_decimal=True, parse_int=Decimal)
-    return simplejson.dumps(exact, use_decimal=True, ensure_ascii=False).encode()
+def _read_exactly(content: bytes | str) -> Any:
+    """Every number as a Decimal, as sent (Python ints stop at 4,300 digits); no NaN."""
+    return simplejson.loads(content, use_decimal=True, parse_int=Decimal, allow_nan=False)
+
+
+def _write_exactly(value: object) -> bytes:
+    """JSON text of an exact reading, every number as sent, without insignificant spaces."""
+    return simplejson.dumps(value, use_decimal=True, ensure_ascii=False).encode()
 
 
 def _nesting_exceeds(value: object, limit: int) -> bool:
