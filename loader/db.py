@@ -10,7 +10,6 @@ from importlib import resources
 from typing import TypeVar
 
 import psycopg
-from psycopg import sql
 
 from loader.config import Settings
 from loader.errors import LoaderError, TerminalError, TransientError, UserError
@@ -137,32 +136,6 @@ def _ddl_version_applied(conn: psycopg.Connection, version: str) -> bool:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
-
-
-def refresh_materialized_views(conn: psycopg.Connection, *, concurrently: bool) -> list[str]:
-    """Refresh every populated materialized view of the database's own schemas, by name.
-
-    Concurrently (readers are not blocked; needs autocommit and a unique index) for the
-    scheduled run; plainly inside a transaction when rows were deleted under them.
-    """
-    views = conn.execute(
-        """
-        select namespace.nspname, class.relname
-        from pg_catalog.pg_class as class
-        inner join pg_catalog.pg_namespace as namespace on namespace.oid = class.relnamespace
-        where class.relkind = 'm' and class.relispopulated
-          and namespace.nspname not in ('pg_catalog', 'information_schema')
-        order by 1, 2
-        """
-    ).fetchall()
-    statement = (
-        "refresh materialized view concurrently {}"
-        if concurrently
-        else ("refresh materialized view {}")
-    )
-    for schema, view in views:
-        conn.execute(sql.SQL(statement).format(sql.Identifier(schema, view)))
-    return [f"{schema}.{view}" for schema, view in views]
 
 
 def tables_with_column(conn: psycopg.Connection, column: str) -> list[tuple[str, str]]:

@@ -1,9 +1,9 @@
 """`routing-analytics forget-tenant T`: erase every row of one tenant, everywhere (GDPR).
 
 One transaction: every table of every schema with a tenant_id column, the raw records whose
-JSON names the tenant, the quarantined lines that mention it, then the materialized views
-are refreshed. The deletion is recorded in audit.tenant_deletions with a keyed hash of the
-tenant id (the installation's pseudonymisation key), never the id itself.
+JSON names the tenant and the quarantined lines that mention it. The deletion is recorded in
+audit.tenant_deletions with a keyed hash of the tenant id (the installation's
+pseudonymisation key), never the id itself.
 """
 
 from __future__ import annotations
@@ -113,7 +113,6 @@ def _forget_in_transaction(
             )
         if dry_run:
             raise _RolledBack
-        db.refresh_materialized_views(conn, concurrently=False)
         deletion = Deletion(tenant_key_hash(settings, tenant), removed)
         conn.execute(
             "insert into audit.tenant_deletions (tenant_key_hash, rows_removed) values (%s, %s)",

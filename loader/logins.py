@@ -24,6 +24,11 @@ ROLES = {"analyst": "analytics_analyst", "reader": "analytics_reader"}
 LOGIN_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 RESERVED_PREFIXES = ("pg_", "analytics_")
 SESSION_LIMITS = {"idle_in_transaction_session_timeout": "60s", "statement_timeout": "60s"}
+# A reader's plans reach rows through an index, every one of which leads with tenant_id
+# (apply_tenant_isolation): a sequential scan would read every tenant's rows and EXPLAIN
+# ANALYZE would count the ones the policy removed. A session that turns it back on learns
+# only a relation's total row count, which pg_class.reltuples shows anyway.
+READER_PLANNER = {"enable_seqscan": "off"}
 READER_WARNING = (
     "a reader login can set any tenant (app.tenant_id): give it to a service that sets the"
     " tenant per transaction for its caller, never to a tenant's people for direct SQL"
@@ -63,7 +68,8 @@ def create_login(settings: Settings, name: str, kind: str) -> str:
         conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(group), sql.Identifier(name)))
         # A forgotten open transaction or a runaway query must not hold the marts' locks
         # (the publish waits for them); settings of a group role do not reach its members.
-        for setting, value in SESSION_LIMITS.items():
+        settings_of_login = SESSION_LIMITS | (READER_PLANNER if kind == "reader" else {})
+        for setting, value in settings_of_login.items():
             conn.execute(
                 sql.SQL("alter role {} set {} = {}").format(
                     sql.Identifier(name), sql.Identifier(setting), sql.Literal(value)

@@ -15,8 +15,7 @@ deleted rows back):
    decided before it, rejected records landed or dated before it; from raw, the staging base
    tables, the detail marts and the data-quality review tables;
 4. delete the aggregate rows whose period ended before the aggregate horizon, and
-   quarantined lines set aside before the quarantine horizon;
-5. refresh the materialized views.
+   quarantined lines set aside before the quarantine horizon.
 
 Horizons of detail and aggregates are UTC midnights, so that a day's figures are sealed
 whole.
@@ -148,6 +147,9 @@ AGGREGATE_DELETES = {
     ),
     "analytics.cost_breakdowns_daily": (
         "delete from analytics.cost_breakdowns_daily where date < %(day)s"
+    ),
+    "analytics.daily_tenant_metrics": (
+        "delete from analytics.daily_tenant_metrics where date < %(day)s"
     ),
     "monitoring.data_quality": (
         "delete from monitoring.data_quality where checked_at < %(aggregates)s"
@@ -284,7 +286,6 @@ def _retain(conn: psycopg.Connection, run: RetentionRun, as_of: datetime) -> Non
     removed["raw.quarantined_lines"] = conn.execute(
         "delete from raw.quarantined_lines where _quarantined_at < %s", (horizons.quarantine,)
     ).rowcount
-    db.refresh_materialized_views(conn, concurrently=False)
     conn.execute(
         "update retention.runs set rows_removed = %s, ran_at = now() where run_id = %s",
         (json.dumps(removed, sort_keys=True), run_id),

@@ -1,13 +1,12 @@
 """`routing-analytics run INBOX`: the scheduled job (cron or an orchestrator calls this).
 
-In order: load what is new in the inbox folder; copy the published marts into
-analytics_next (the incremental marts continue from there); `dbt build` with the published
-schemas suffixed `_next`; the checks (gates, contract, monitoring) against analytics_next;
-then, in one transaction, swap analytics_next (and analytics_private_next) in for the live
-schemas; refresh the materialized views concurrently. A failed build or gate drops the
-`_next` schemas and leaves the live marts exactly as they were: customers never see a
-half-built or unchecked set. A session advisory lock keeps two runs from overlapping: a
-second run exits with a clear message (exit 75, try again later) or, with --wait, waits.
+In order: load what is new in the inbox folder; copy the published marts into analytics_next
+(the incremental marts continue from there); `dbt build` with the published schemas suffixed
+`_next`; the checks (gates, contract, monitoring) against analytics_next; then, in one
+transaction, swap analytics_next in for the live schema. A failed build or gate drops the
+`_next` schema and leaves the live marts exactly as they were: customers never see a
+half-built or unchecked set. A session advisory lock keeps two runs from overlapping: a second
+run exits with a clear message (exit 75, try again later) or, with --wait, waits.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from loader.locks import run_lock
 NEXT = "_next"
 PUBLISH_LOCK_TIMEOUT = "500ms"
 PUBLISH_RETRY_DELAYS_S = (1.0, 2.0, 4.0, 8.0, 15.0)
-PUBLISHED_SCHEMAS = ("analytics", "analytics_private")
+PUBLISHED_SCHEMA = "analytics"
 
 LIVE_TABLES = """
 select class.relname
@@ -38,11 +37,6 @@ from pg_catalog.pg_class as class
 where class.relnamespace = 'analytics'::regnamespace and class.relkind in ('r', 'p')
 order by 1
 """
-
-
-def refresh_materialized_views(settings: Settings) -> list[str]:
-    with db.connect(settings, autocommit=True) as conn:
-        return db.refresh_materialized_views(conn, concurrently=True)
 
 
 # Relations dbt leaves behind when it is killed between creating and renaming them.
@@ -73,10 +67,11 @@ def drop_dbt_leftovers(settings: Settings) -> list[str]:
 
 def drop_next(settings: Settings) -> None:
     with db.connect(settings, autocommit=True) as conn:
-        for schema in PUBLISHED_SCHEMAS:
-            conn.execute(
-                sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema + NEXT))
+        conn.execute(
+            sql.SQL("drop schema if exists {} cascade").format(
+                sql.Identifier(PUBLISHED_SCHEMA + NEXT)
             )
+        )
 
 
 def prepare_next(settings: Settings) -> None:
@@ -133,19 +128,18 @@ def _swap(settings: Settings, judged_loads: list[int]) -> None:
     with db.connect(settings) as conn, conn.transaction():
         conn.execute(f"set local lock_timeout = '{PUBLISH_LOCK_TIMEOUT}'")
         mark_published(conn, judged_loads, "run")
-        for schema in PUBLISHED_SCHEMAS:
-            live, old, new = (
-                sql.Identifier(schema),
-                sql.Identifier(schema + "_previous"),
-                sql.Identifier(schema + NEXT),
-            )
-            conn.execute(sql.SQL("drop schema if exists {} cascade").format(old))
-            if conn.execute("select to_regnamespace(%s) is not null", (schema,)).fetchone() == (
-                True,
-            ):
-                conn.execute(sql.SQL("alter schema {} rename to {}").format(live, old))
-            conn.execute(sql.SQL("alter schema {} rename to {}").format(new, live))
-            conn.execute(sql.SQL("drop schema if exists {} cascade").format(old))
+        live, old, new = (
+            sql.Identifier(PUBLISHED_SCHEMA),
+            sql.Identifier(PUBLISHED_SCHEMA + "_previous"),
+            sql.Identifier(PUBLISHED_SCHEMA + NEXT),
+        )
+        conn.execute(sql.SQL("drop schema if exists {} cascade").format(old))
+        if conn.execute(
+            "select to_regnamespace(%s) is not null", (PUBLISHED_SCHEMA,)
+        ).fetchone() == (True,):
+            conn.execute(sql.SQL("alter schema {} rename to {}").format(live, old))
+        conn.execute(sql.SQL("alter schema {} rename to {}").format(new, live))
+        conn.execute(sql.SQL("drop schema if exists {} cascade").format(old))
 
 
 def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
@@ -205,9 +199,6 @@ def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
             raise
         _step("publish", "(swap analytics_next in)")
         swap_in_next(settings, judged)
-        _step("refresh materialized views")
-        for view in refresh_materialized_views(settings):
-            print(f"  refreshed {view}")
     print(f"run: done in {time.monotonic() - started:.0f} s")
     if alert is not None:
         raise CheckAlert(

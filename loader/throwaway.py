@@ -7,6 +7,7 @@ port; with it, a fresh database on that server. Either way it is gone afterwards
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -40,11 +41,15 @@ def throwaway_server(settings: Settings) -> Iterator[str]:
         return
     folder = Path(tempfile.mkdtemp(prefix="routing-analytics-"))
     port = free_port()
+    # A password of its own, as the embedded server has: no local user gets in by trust.
+    password = secrets.token_hex(16)
     server = replace(
         settings,
         port=port,
         pgdata=folder / "pgdata",
-        database_url=f"postgresql://{EMBEDDED_USER}@127.0.0.1:{port}/{EMBEDDED_DATABASE}",
+        database_url=(
+            f"postgresql://{EMBEDDED_USER}:{password}@127.0.0.1:{port}/{EMBEDDED_DATABASE}"
+        ),
     )
     try:
         embedded.start(server)

@@ -10,9 +10,12 @@
       a known tenant: one with rows in var('tenant_registry_relation')); no setting, an empty one or an unknown tenant
       means no rows.
     - views with a tenant_id run as their caller (security_invoker), so the RLS of their
-      tables applies; a view that must run as its owner (over a materialized view, which
-      PostgreSQL cannot protect with RLS) must be a security_barrier view filtering on the
-      setting itself, or readers get no grant on it.
+      tables applies.
+    - every index of a table with a tenant_id leads with tenant_id; any other is dropped.
+      With a reader's tenant condition in every index scan, a plan never visits another
+      tenant's rows, so EXPLAIN ANALYZE cannot count them: an index on, say, date alone
+      would let a reader's `where date = ...` read every tenant's rows of that day and
+      report how many the policy removed.
     - readers get SELECT only on relations with a tenant_id and on var('tenant_free_relations')
       (not tenant data); nothing in any other schema. Privileges of a relation dbt has just
       re-created start empty: until this macro has run, readers see nothing (fails closed).
@@ -31,30 +34,19 @@
 
 {%- macro postgres__apply_tenant_isolation() -%}
     {%- set schema = published_schema_name() -%}
-    {%- set private_schema = published_schema_name(private=true) -%}
     {%- set owner = var('owner_role') -%}
     {%- set reader = var('reader_role') -%}
     {%- set analyst = var('analyst_role') -%}
-    {%- set private_schemas = [
-        'raw', 'staging', 'int', 'snapshots', private_schema,
-        var('util_schema')
-    ] -%}
+    {%- set private_schemas = ['raw', 'staging', 'int', 'snapshots', var('util_schema')] -%}
     do $apply_tenant_isolation$
     declare
         relation record;
+        stray_index record;
         tenant_filter text;
     begin
         perform pg_advisory_xact_lock(hashtext('routing_analytics.apply_tenant_isolation'));
         execute format('grant usage, create on schema %I to %I',
             {{ dbt.string_literal(schema) }}, {{ dbt.string_literal(owner) }});
-        if exists (
-            select from pg_catalog.pg_namespace
-            where nspname = {{ dbt.string_literal(private_schema) }}
-        ) then
-            execute format('grant usage, create on schema %I to %I',
-                {{ dbt.string_literal(private_schema) }},
-                {{ dbt.string_literal(owner) }});
-        end if;
         execute format('grant usage on schema %I to %I, %I',
             {{ dbt.string_literal(schema) }},
             {{ dbt.string_literal(reader) }}, {{ dbt.string_literal(analyst) }});
@@ -69,26 +61,6 @@
                 {{ dbt.string_literal(private_schema) }});
         end if;
         {%- endfor %}
-
-        -- The private relations behind published views (materialized views) belong to the
-        -- owner too: a view runs with its owner's privileges.
-        for relation in
-            select class.relname as relation_name, class.relkind as relation_kind
-            from pg_catalog.pg_class as class
-            where
-                class.relnamespace = (
-                    select oid from pg_catalog.pg_namespace
-                    where nspname = {{ dbt.string_literal(private_schema) }}
-                )
-                and class.relkind in ('r', 'm', 'v')
-        loop
-            execute format('alter %s %I.%I owner to %I',
-                case relation.relation_kind
-                    when 'm' then 'materialized view' when 'v' then 'view' else 'table'
-                end,
-                {{ dbt.string_literal(private_schema) }},
-                relation.relation_name, {{ dbt.string_literal(owner) }});
-        end loop;
 
         for relation in
             select
@@ -105,9 +77,7 @@
                     {%- for name in var('tenant_free_relations') -%}
                         {{ dbt.string_literal(name) }}{{ ", " if not loop.last }}
                     {%- endfor -%}
-                ]::text[]) as is_tenant_free,
-                coalesce('security_barrier=true' = any(class.reloptions), false)
-                    as is_security_barrier
+                ]::text[]) as is_tenant_free
             from pg_catalog.pg_class as class
             inner join pg_catalog.pg_namespace as namespace
                 on class.relnamespace = namespace.oid
@@ -134,10 +104,6 @@
                 execute format('alter view %I.%I owner to %I',
                     relation.schema_name, relation.relation_name,
                     {{ dbt.string_literal(owner) }});
-            elsif relation.relation_kind = 'm' then
-                execute format('alter materialized view %I.%I owner to %I',
-                    relation.schema_name, relation.relation_name,
-                    {{ dbt.string_literal(owner) }});
             else
                 execute format('alter table %I.%I owner to %I',
                     relation.schema_name, relation.relation_name,
@@ -148,6 +114,22 @@
                 {{ dbt.string_literal(analyst) }});
 
             if relation.has_tenant_id and relation.relation_kind in ('r', 'p') then
+                for stray_index in
+                    select index_class.relname as index_name
+                    from pg_catalog.pg_index as index
+                    inner join pg_catalog.pg_class as index_class
+                        on index.indexrelid = index_class.oid
+                    where
+                        index.indrelid = format('%I.%I',
+                            relation.schema_name, relation.relation_name)::regclass
+                        and index.indkey[0] is distinct from (
+                            select attnum from pg_catalog.pg_attribute
+                            where attrelid = index.indrelid and attname = 'tenant_id'
+                        )
+                loop
+                    execute format('drop index %I.%I',
+                        relation.schema_name, stray_index.index_name);
+                end loop;
                 execute format('alter table %I.%I enable row level security',
                     relation.schema_name, relation.relation_name);
                 execute format('alter table %I.%I force row level security',
@@ -186,10 +168,8 @@
                     relation.schema_name, relation.relation_name,
                     {{ dbt.string_literal(reader) }});
             elsif relation.has_tenant_id and relation.relation_kind = 'v' then
-                if not relation.is_security_barrier then
-                    execute format('alter view %I.%I set (security_invoker = true)',
-                        relation.schema_name, relation.relation_name);
-                end if;
+                execute format('alter view %I.%I set (security_invoker = true)',
+                    relation.schema_name, relation.relation_name);
                 execute format('grant select on %I.%I to %I',
                     relation.schema_name, relation.relation_name,
                     {{ dbt.string_literal(reader) }});

@@ -8,8 +8,6 @@
         {{ target.schema }}
     {%- elif custom_schema_name | trim == var('published_schema') -%}
         {{ published_schema_name() }}
-    {%- elif custom_schema_name | trim == var('private_published_schema') -%}
-        {{ published_schema_name(private=true) }}
     {%- else -%}
         {{ custom_schema_name | trim }}
     {%- endif -%}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import replace
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from loader import embedded
 from loader.config import load_settings
 from loader.errors import UserError
-from loader.throwaway import free_port
+from loader.throwaway import free_port, throwaway_server
 
 pytestmark = pytest.mark.integration
 
@@ -88,3 +89,15 @@ def test_the_embedded_password_is_generated_once_and_owner_only(tmp_path):
     assert len(first) >= 24 and embedded_password(tmp_path) == first
     mode = stat.S_IMODE((tmp_path / EMBEDDED_PASSWORD_FILE).stat().st_mode)
     assert mode == 0o600
+
+
+def test_a_throwaway_server_asks_for_a_password_too(tmp_path):
+    settings = replace(load_settings(), embedded=True, state_dir=tmp_path / "state")
+    with throwaway_server(settings) as url:
+        parts = urlsplit(url)
+        assert parts.password
+        with psycopg.connect(url) as conn:
+            assert conn.execute("select 1").fetchone() == (1,)
+        without = urlunsplit(parts._replace(netloc=f"postgres@{parts.hostname}:{parts.port}"))
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(without).close()

@@ -44,7 +44,7 @@ AGGREGATES = {
     "analytics.customer_roi_snapshots": "snapshot_date >= %(day)s",
     "analytics.provider_performance": "period_end > %(aggregates)s",
     "analytics.cost_breakdowns_daily": "date >= %(day)s",
-    "analytics_private.daily_tenant_metrics": "date >= %(day)s",
+    "analytics.daily_tenant_metrics": "date >= %(day)s",
 }
 WINDOW = {"day": AGGREGATES_KEPT_FROM.date(), "aggregates": AGGREGATES_KEPT_FROM}
 

@@ -25,8 +25,7 @@ def test_a_run_loads_builds_checks_and_refreshes(cli_env, tmp_path):
     result = cli(cli_env, "run", str(inbox))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     steps = [line for line in result.stdout.splitlines() if line.startswith("run: ")]
-    assert [step.split()[1] for step in steps[:5]] == ["load", "dbt", "check", "publish", "refresh"]
-    assert "refreshed analytics_private.daily_tenant_metrics" in result.stdout
+    assert [step.split()[1] for step in steps[:4]] == ["load", "dbt", "check", "publish"]
     url = cli_env["ANALYTICS_DATABASE_URL"]
     assert rows(url, "select count(*) > 0 from analytics.daily_tenant_metrics") == [(True,)]
     assert rows(url, "select count(distinct run_id) from monitoring.data_quality") == [(1,)]

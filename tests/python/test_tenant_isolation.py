@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 from psycopg import sql
+
+from loader.config import load_settings
+from loader.dbt import run_dbt
+from loader.logins import create_login
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +26,7 @@ READER_ROLE = "analytics_reader"
 ANALYST_ROLE = "analytics_analyst"
 OWNER_ROLE = "analytics_owner"
 GLOBAL_ROW_RELATIONS = {"provider_performance"}
-PRIVATE_SCHEMAS = ("raw", "staging", "int", "snapshots", "analytics_private", "util")
+PRIVATE_SCHEMAS = ("raw", "staging", "int", "snapshots", "util")
 
 
 @dataclass(frozen=True)
@@ -43,26 +47,27 @@ def login_url(url: str, user: str, password: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def logins(warehouse) -> Iterator[dict[str, str]]:
-    """One login role per reader role, for this module only."""
+def logins(warehouse, tmp_path_factory) -> Iterator[dict[str, str]]:
+    """One login per reader role, made as `routing-analytics create-login` makes them (with
+    the session settings a production login gets), for this module only."""
+    settings = replace(
+        load_settings(),
+        database_url=warehouse.url,
+        embedded=False,
+        state_dir=tmp_path_factory.mktemp("state"),
+    )
     urls = {}
     suffix = secrets.token_hex(4)
-    with psycopg.connect(warehouse.url, autocommit=True) as admin:
-        for role in (READER_ROLE, ANALYST_ROLE):
-            user, password = f"probe_{role}_{suffix}", secrets.token_hex(16)
-            admin.execute(
-                sql.SQL("create role {} login password {} in role {}").format(
-                    sql.Identifier(user), sql.Literal(password), sql.Identifier(role)
-                )
-            )
-            urls[role] = login_url(warehouse.url, user, password)
+    for kind, role in (("reader", READER_ROLE), ("analyst", ANALYST_ROLE)):
+        user = f"probe_{kind}_{suffix}"
+        urls[role] = login_url(warehouse.url, user, create_login(settings, user, kind))
     try:
         yield urls
     finally:
         with psycopg.connect(warehouse.url, autocommit=True) as admin:
-            for role in (READER_ROLE, ANALYST_ROLE):
+            for kind in ("reader", "analyst"):
                 admin.execute(
-                    sql.SQL("drop role {}").format(sql.Identifier(f"probe_{role}_{suffix}"))
+                    sql.SQL("drop role {}").format(sql.Identifier(f"probe_{kind}_{suffix}"))
                 )
 
 
@@ -310,3 +315,94 @@ def test_no_differencing_of_global_rows_isolates_another_tenant(warehouse, login
             residual = total - own.get((level, provider, start), 0)
             if residual:
                 assert len(others) >= min_tenants - 1, (provider, start, tenant)
+
+
+def plan_nodes(plan: dict) -> Iterator[dict]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from plan_nodes(child)
+
+
+def rows_visited_and_removed(conn: psycopg.Connection, query: sql.Composable) -> int:
+    """What EXPLAIN ANALYZE reports a scan of a published relation read and then threw away
+    (the rows a policy or a condition removed)."""
+    (plan,) = conn.execute(sql.SQL("explain (analyze, format json) {}").format(query)).fetchone()
+    removed = 0
+    for node in plan_nodes(plan[0]["Plan"]):
+        if node.get("Schema", SCHEMA) == SCHEMA and "Relation Name" in node:
+            removed += node.get("Rows Removed by Filter", 0)
+            removed += node.get("Rows Removed by Index Recheck", 0)
+    return removed
+
+
+def probe_queries(conn: psycopg.Connection, relation: Relation) -> list[sql.Composable]:
+    """select *, and one condition per date or time column (an index on such a column alone
+    would read every tenant's rows of the period and count the ones the policy removed)."""
+    columns = conn.execute(
+        "select attname from pg_catalog.pg_attribute"
+        " where attrelid = %s::regclass and attnum > 0 and not attisdropped"
+        " and atttypid in ('date'::regtype, 'timestamptz'::regtype)",
+        (f"{SCHEMA}.{relation.name}",),
+    ).fetchall()
+    everything = sql.SQL("select * from {}").format(relation.identifier)
+    return [everything] + [
+        sql.SQL("select * from {} where {} >= '2000-01-01'").format(
+            relation.identifier, sql.Identifier(column)
+        )
+        for (column,) in columns
+    ]
+
+
+def test_explain_analyze_counts_no_other_tenants_rows(warehouse, logins, tenant_relations, tenants):
+    """Plans of a reader read its own rows only: no scan removes a row it may not see, so
+    no row count of another tenant appears (before issue 10, Rows Removed by Filter of the
+    daily_tenant_metrics view gave every tenant's row count, with no tenant set at all)."""
+    with psycopg.connect(warehouse.url) as owner:
+        global_rows = count(
+            owner,
+            sql.SQL("select count(*) from analytics.provider_performance where tenant_id is null"),
+        )
+    assert global_rows > 0
+    for tenant in (None, tenants[0]):
+        with psycopg.connect(logins[READER_ROLE], autocommit=True) as reader:
+            if tenant is not None:
+                reader.execute("select set_config('app.tenant_id', %s, false)", (tenant,))
+            for relation in tenant_relations:
+                for query in probe_queries(reader, relation):
+                    removed = rows_visited_and_removed(reader, query)
+                    # Without a tenant, the global rows (every known tenant sees them) are
+                    # read and removed; nothing of any tenant is.
+                    allowed = global_rows if relation.name in GLOBAL_ROW_RELATIONS else 0
+                    assert removed <= (allowed if tenant is None else 0), (
+                        relation.name,
+                        tenant,
+                        query.as_string(reader),
+                    )
+
+
+def test_every_index_of_a_tenant_relation_leads_with_tenant_id(warehouse, tenant_relations):
+    with psycopg.connect(warehouse.url) as conn:
+        others = conn.execute(
+            """
+            select index.indexrelid::regclass::text
+            from pg_catalog.pg_index as index
+            inner join pg_catalog.pg_attribute as first_column
+                on first_column.attrelid = index.indrelid
+                and first_column.attnum = index.indkey[0]
+            where index.indrelid = any(%s::regclass[]) and first_column.attname <> 'tenant_id'
+            """,
+            ([f"{SCHEMA}.{r.name}" for r in tenant_relations if r.kind in ("r", "p")],),
+        ).fetchall()
+    assert others == []
+
+
+def test_an_index_that_does_not_lead_with_tenant_id_is_dropped(warehouse):
+    """A mart given an index on date alone (a reader's plan would count other tenants' rows
+    of the day) loses it at the next dbt invocation."""
+    with psycopg.connect(warehouse.url, autocommit=True) as owner:
+        owner.execute("create index stray_by_date on analytics.usage_analytics (date)")
+    settings = replace(load_settings(), database_url=warehouse.url, embedded=False)
+    # Any dbt invocation ends with apply_tenant_isolation (on-run-end).
+    assert run_dbt(settings, ["run", "--select", "dim_providers"]) == 0
+    with psycopg.connect(warehouse.url) as owner:
+        assert owner.execute("select to_regclass('analytics.stray_by_date')").fetchone() == (None,)

@@ -1,12 +1,10 @@
 """usage_analytics and daily_tenant_metrics on the built fixture warehouse, against figures
 recomputed here in Python (Decimal, UTC days) from analytics.task_executions and the staged
-usage events. The warehouse is shared: these tests only read it, apart from refreshing the
-materialized view, which leaves its content as it was."""
+usage events. The warehouse is shared: these tests only read it."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
@@ -18,11 +16,10 @@ from loader.generate.catalog import TASK_TYPES
 
 pytestmark = pytest.mark.integration
 
-MATERIALIZED_VIEW = "analytics_private.daily_tenant_metrics"
-PUBLISHED_VIEW = "analytics.daily_tenant_metrics"
+DAILY_METRICS = "analytics.daily_tenant_metrics"
 READER_ROLE = "analytics_reader"
 ANALYST_ROLE = "analytics_analyst"
-MV_COLUMNS = (
+METRICS_COLUMNS = (
     "completed_tasks_count",
     "completed_cost_usd",
     "completed_savings_usd",
@@ -75,16 +72,6 @@ def events(warehouse) -> list[tuple]:
     return found
 
 
-@pytest.fixture(scope="module")
-def refreshed(warehouse) -> Iterator[None]:
-    """REFRESH ... CONCURRENTLY from a session whose time zone is far from UTC (+14:00): the
-    days must stay UTC days."""
-    with psycopg.connect(warehouse.url, autocommit=True) as conn:
-        conn.execute("set time zone 'Pacific/Kiritimati'")
-        conn.execute(f"refresh materialized view concurrently {MATERIALIZED_VIEW}")
-    yield
-
-
 def expected_daily_metrics(tasks: list[tuple]) -> dict[Key, dict[str, object]]:
     days: dict[Key, dict[str, object]] = {}
     durations: dict[Key, list[int]] = defaultdict(list)
@@ -118,36 +105,36 @@ def expected_daily_metrics(tasks: list[tuple]) -> dict[Key, dict[str, object]]:
 
 
 def daily_metrics(url: str, relation: str) -> dict[Key, dict[str, object]]:
-    query = f"select tenant_id, date, {', '.join(MV_COLUMNS)} from {relation}"
+    query = f"select tenant_id, date, {', '.join(METRICS_COLUMNS)} from {relation}"
     return {
-        (tenant, day): dict(zip(MV_COLUMNS, values, strict=True))
+        (tenant, day): dict(zip(METRICS_COLUMNS, values, strict=True))
         for tenant, day, *values in rows(url, query)
     }
 
 
-def test_the_materialized_view_refreshes_concurrently_with_its_unique_index(warehouse, refreshed):
-    (kind, indexes) = rows(
+def test_daily_metrics_is_a_table_with_forced_row_level_security(warehouse):
+    (kind, forced, indexes) = rows(
         warehouse.url,
         f"""
-        select class.relkind,
+        select class.relkind, class.relrowsecurity and class.relforcerowsecurity,
                array(
                    select pg_get_indexdef(index.indexrelid)
                    from pg_catalog.pg_index as index
                    where index.indrelid = class.oid and index.indisunique
                )
         from pg_catalog.pg_class as class
-        where class.oid = '{MATERIALIZED_VIEW}'::regclass
+        where class.oid = '{DAILY_METRICS}'::regclass
         """,
     )[0]
-    assert kind == "m"
+    assert (kind, forced) == ("r", True)
     assert len(indexes) == 1
     assert indexes[0].startswith("CREATE UNIQUE INDEX")
     assert indexes[0].endswith("USING btree (tenant_id, date)")
 
 
-def test_the_materialized_view_equals_sums_over_task_executions(warehouse, refreshed, tasks):
+def test_daily_metrics_equal_sums_over_task_executions(warehouse, tasks):
     expected = expected_daily_metrics(tasks)
-    found = daily_metrics(warehouse.url, MATERIALIZED_VIEW)
+    found = daily_metrics(warehouse.url, DAILY_METRICS)
     assert found.keys() == expected.keys()
     for key, day in expected.items():
         got, want = dict(found[key]), dict(day)
@@ -162,41 +149,35 @@ def test_the_materialized_view_equals_sums_over_task_executions(warehouse, refre
     totals = rows(
         warehouse.url,
         f"select sum(all_tasks_count), sum(completed_cost_usd), sum(other_status_cost)"
-        f" from {MATERIALIZED_VIEW}",
+        f" from {DAILY_METRICS}",
     )[0]
     assert totals[0] == len(tasks)
     assert totals[1] == sum(t[3] for t in tasks if t[2] == "completed" and t[3] is not None)
     assert totals[2] == sum(t[3] for t in tasks if t[2] != "completed" and t[3] is not None)
 
 
-def test_the_published_view_shows_a_reader_its_own_tenant_only(warehouse, refreshed, tasks):
-    everything = daily_metrics(warehouse.url, MATERIALIZED_VIEW)
+def test_daily_metrics_show_a_reader_its_own_tenant_only(warehouse):
+    everything = daily_metrics(warehouse.url, DAILY_METRICS)
     tenants = sorted({tenant for tenant, _ in everything})
     assert len(tenants) >= 2
     with psycopg.connect(warehouse.url) as conn:
-        options = conn.execute(
-            f"select reloptions from pg_catalog.pg_class where oid = '{PUBLISHED_VIEW}'::regclass"
-        ).fetchone()
-        assert "security_barrier=true" in (options[0] or [])
         for tenant in tenants:
             conn.execute(f"set local role {READER_ROLE}")
             conn.execute("select set_config('app.tenant_id', %s, true)", (tenant,))
-            seen = conn.execute(f"select tenant_id, date from {PUBLISHED_VIEW}").fetchall()
+            seen = conn.execute(f"select tenant_id, date from {DAILY_METRICS}").fetchall()
             assert {row[0] for row in seen} == {tenant}
             assert set(seen) == {key for key in everything if key[0] == tenant}
             conn.rollback()
         for setting in ("", "no-such-tenant"):
             conn.execute(f"set local role {READER_ROLE}")
             conn.execute("select set_config('app.tenant_id', %s, true)", (setting,))
-            assert conn.execute(f"select count(*) from {PUBLISHED_VIEW}").fetchone() == (0,)
+            assert conn.execute(f"select count(*) from {DAILY_METRICS}").fetchone() == (0,)
             conn.rollback()
         conn.execute(f"set local role {READER_ROLE}")
-        assert conn.execute(f"select count(*) from {PUBLISHED_VIEW}").fetchone() == (0,)
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute(f"select count(*) from {MATERIALIZED_VIEW}")
+        assert conn.execute(f"select count(*) from {DAILY_METRICS}").fetchone() == (0,)
         conn.rollback()
         conn.execute(f"set local role {ANALYST_ROLE}")
-        assert conn.execute(f"select count(*) from {PUBLISHED_VIEW}").fetchone() == (
+        assert conn.execute(f"select count(*) from {DAILY_METRICS}").fetchone() == (
             len(everything),
         )
         conn.rollback()
@@ -313,8 +294,8 @@ def test_usage_analytics_money_is_exact_and_shown_conservatively(usage, tasks):
     assert shown_savings > 0, "no day shows savings: the check above proved little"
 
 
-def test_usage_analytics_and_daily_tenant_metrics_agree(warehouse, refreshed, usage):
-    for key, day in daily_metrics(warehouse.url, MATERIALIZED_VIEW).items():
+def test_usage_analytics_and_daily_tenant_metrics_agree(warehouse, usage):
+    for key, day in daily_metrics(warehouse.url, DAILY_METRICS).items():
         spent = [v for v in (day["completed_cost_usd"], day["other_status_cost"]) if v is not None]
         assert usage[key]["total_cost_exact_usd"] == (sum(spent) if spent else None), key
         assert usage[key]["completed_savings_exact_usd"] == day["completed_savings_usd"], key

@@ -14,9 +14,9 @@
         full_refresh=false,
         on_schema_change='append_new_columns',
         indexes=[
-            {'columns': ['provider', 'period_start']},
+            {'columns': ['tenant_id', 'provider', 'period_start']},
             {'columns': ['tenant_id', 'period_start']},
-            {'columns': ['id'], 'unique': true},
+            {'columns': ['tenant_id', 'id'], 'unique': true},
         ],
     )
 }}

@@ -18,7 +18,6 @@
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['tenant_id', 'snapshot_date'], 'unique': true},
-            {'columns': ['snapshot_date']},
         ],
         post_hook="{{ create_roi_calculator() }}",
     )

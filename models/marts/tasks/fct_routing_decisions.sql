@@ -2,14 +2,13 @@
     config(
         alias='routing_decisions',
         materialized='incremental',
-        unique_key='id',
+        unique_key=['tenant_id', 'id'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
         indexes=[
-            {'columns': ['tenant_id']},
-            {'columns': ['provider_selected']},
-            {'columns': ['task_execution_id']},
-            {'columns': ['id'], 'unique': true},
+            {'columns': ['tenant_id', 'provider_selected']},
+            {'columns': ['tenant_id', 'task_execution_id']},
+            {'columns': ['tenant_id', 'id'], 'unique': true},
         ],
     )
 }}

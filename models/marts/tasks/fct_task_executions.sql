@@ -2,15 +2,15 @@
     config(
         alias='task_executions',
         materialized='incremental',
-        unique_key='id',
+        unique_key=['tenant_id', 'id'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['tenant_id', 'timestamp_start']},
             {'columns': ['tenant_id', 'provider_used']},
-            {'columns': ['task_type', 'provider_used']},
-            {'columns': ['timestamp_start']},
-            {'columns': ['id'], 'unique': true},
+            {'columns': ['tenant_id', 'task_type', 'provider_used']},
+            {'columns': ['tenant_id', 'status', 'timestamp_start']},
+            {'columns': ['tenant_id', 'id'], 'unique': true},
         ],
     )
 }}

@@ -1,48 +1,59 @@
 {#-
-    The published face of the materialized view mv_daily_tenant_metrics. It runs as its
-    owner (it must read the materialized view, which cannot carry row-level security), so
-    it filters itself and fails closed (macro reader_may_see_tenant): a tenant reader sees
-    its own rows only and nothing without app.tenant_id; members of the analyst or owner
-    role see every tenant. security_barrier keeps a caller's functions from seeing rows
-    before the filter has run.
+    The design document's daily_tenant_metrics (4.3), as a table with row-level security
+    instead of a materialized view: PostgreSQL cannot put row-level security on a
+    materialized view, and the self-filtering view that published one showed other tenants'
+    row counts in EXPLAIN ANALYZE (issue 10). Rebuilt by every build from usage_analytics,
+    which holds the same day figures and keeps them when retention deletes the tasks, so it
+    is as fresh as the other marts and needs no refresh of its own.
 -#}
 {{
     config(
-        alias='daily_tenant_metrics',
-        materialized='view',
-        post_hook="alter view {{ this }} set (security_barrier = true)",
+        materialized='table',
+        indexes=[
+            {'columns': ['tenant_id', 'date'], 'unique': true},
+        ],
     )
 }}
 
 with
 
-mv_daily_tenant_metrics as (
+fct_tenant_usage_daily as (
     select
         tenant_id,
         date,
-        completed_tasks_count,
-        completed_cost_usd,
-        completed_savings_usd,
-        avg_duration,
-        all_tasks_count,
-        unpriced_tasks_count,
-        other_status_cost
-    from {{ ref('mv_daily_tenant_metrics') }}
+        tasks_created,
+        completed_tasks,
+        completed_timed_tasks,
+        completed_duration_ms,
+        completed_cost_exact_usd,
+        completed_savings_exact_usd,
+        other_status_cost_exact_usd,
+        unpriced_tasks
+    from {{ ref('fct_tenant_usage_daily') }}
 ),
 
+-- avg_duration is avg(duration_ms) of the day's completed tasks, exactly as avg() gives it.
+durations_averaged as (
+    select
+        *,
+        completed_duration_ms / nullif(completed_timed_tasks, 0) as avg_duration
+    from fct_tenant_usage_daily
+    where tasks_created > 0
+),
+
+-- The days with tasks.
 final as (
     select
         tenant_id,
         date,
-        completed_tasks_count,
-        completed_cost_usd,
-        completed_savings_usd,
+        completed_tasks as completed_tasks_count,
+        completed_cost_exact_usd as completed_cost_usd,
+        completed_savings_exact_usd as completed_savings_usd,
         avg_duration,
-        all_tasks_count,
-        unpriced_tasks_count,
-        other_status_cost
-    from mv_daily_tenant_metrics
-    where {{ reader_may_see_tenant('tenant_id') }}
+        tasks_created as all_tasks_count,
+        unpriced_tasks as unpriced_tasks_count,
+        other_status_cost_exact_usd as other_status_cost
+    from durations_averaged
 )
 
 select * from final

@@ -23,9 +23,8 @@
         full_refresh=false,
         on_schema_change='append_new_columns',
         indexes=[
-            {'columns': ['id'], 'unique': true},
+            {'columns': ['tenant_id', 'id'], 'unique': true},
             {'columns': ['tenant_id', 'breakdown', 'date']},
-            {'columns': ['date']},
         ],
     )
 }}

@@ -15,7 +15,6 @@
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['tenant_id', 'date'], 'unique': true},
-            {'columns': ['date']},
         ],
     )
 }}
