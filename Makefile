@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CLI := $(BIN)/routing-analytics
 
-.PHONY: install demo test lint bench db-start db-stop clean
+.PHONY: install demo test test-fast lint bench db-start db-stop clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make demo   - start the embedded PostgreSQL, generate, load, build and summarise"
-	@echo "make test   - ruff, pytest (with a throwaway PostgreSQL), sqlfluff, dbt build"
+	@echo "make test   - ruff, mypy, pytest (with a throwaway PostgreSQL), sqlfluff, dbt build"
+	@echo "make test-fast - ruff, the tests without a database, dbt unit tests (< 1 min)"
 	@echo "make bench  - loader throughput against PostgreSQL's own COPY (1M executions)"
 
 # constraints.txt locks every package version (refresh: pip freeze --exclude-editable).
@@ -30,6 +31,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The throwaway server lives for this target only; tests make their own databases in it.
 test: lint
@@ -37,10 +39,18 @@ test: lint
 
 test-with-database:
 	$(CLI) lint
-	$(BIN)/pytest
+	$(BIN)/pytest --durations 10
+
+# The tests that need no warehouse: pytest without the integration ones, and dbt's unit
+# tests on empty relations (dbt needs the models' parents to exist, not their rows).
+test-fast: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest -m "not integration" --durations 5
+	$(CLI) throwaway-db -- $(CLI) dbt -- build --empty --select "+test_type:unit" \
+		--exclude-resource-type test --quiet
 
 bench: install
-	$(BIN)/python -m loader.bench
+	$(BIN)/python -m routing_analytics.tools.bench
 
 db-start: install
 	$(CLI) db start
@@ -49,4 +59,4 @@ db-stop: install
 	$(CLI) db stop
 
 clean:
-	rm -rf target logs .pytest_cache .ruff_cache
+	rm -rf target logs .pytest_cache .ruff_cache .mypy_cache

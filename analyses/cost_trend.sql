@@ -2,13 +2,13 @@
 -- usage_analytics mart (one row per day, zero-filled; shown figures conservative).
 with
 
-fct_tenant_usage_daily as (
+usage_analytics as (
     select
         tenant_id,
         date,
         total_cost,
         total_savings
-    from {{ ref('fct_tenant_usage_daily') }}
+    from {{ ref('usage_analytics') }}
     where
         tenant_id = current_setting('app.tenant_id', true)
         and date >= cast({{ dbt.dateadd('day', -30, dbt.current_timestamp()) }} as date)
@@ -19,7 +19,7 @@ final as (
         date,
         total_cost,
         total_savings
-    from fct_tenant_usage_daily
+    from usage_analytics
     order by date
 )
 

@@ -3,7 +3,7 @@
 -- context (set app.tenant_id); row-level security scopes it, the filter says so too.
 with
 
-fct_task_executions as (
+task_executions as (
     select
         tenant_id,
         status,
@@ -11,7 +11,7 @@ fct_task_executions as (
         savings,
         is_in_savings,
         timestamp_start
-    from {{ ref('fct_task_executions') }}
+    from {{ ref('task_executions') }}
     where
         tenant_id = current_setting('app.tenant_id', true)
         and status = 'completed'
@@ -23,7 +23,7 @@ totals as (
     select
         coalesce(sum(savings), 0) as savings_exact_usd,
         coalesce(sum(cost_baseline), 0) as baseline_exact_usd
-    from fct_task_executions
+    from task_executions
 ),
 
 final as (

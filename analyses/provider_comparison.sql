@@ -2,14 +2,14 @@
 -- over the last 7 days (completed tasks, as the design's query), from task_executions.
 with
 
-fct_task_executions as (
+task_executions as (
     select
         tenant_id,
         provider_used,
         status,
         duration_ms,
         cost_actual
-    from {{ ref('fct_task_executions') }}
+    from {{ ref('task_executions') }}
     where
         tenant_id = current_setting('app.tenant_id', true)
         and timestamp_start >= {{ dbt.dateadd('day', -7, dbt.current_timestamp()) }}
@@ -25,7 +25,7 @@ final as (
         {{ floor_to_places(
             safe_divide("100.0 * count(*) filter (where status = 'completed')", 'count(*)'), 2
         ) }} as success_rate
-    from fct_task_executions
+    from task_executions
     group by provider_used
     order by tasks_completed desc
 )

@@ -13,19 +13,19 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO
 
 import orjson
 import psycopg
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
-from loader.db import classify
-from loader.errors import LoaderError, UserError
 from loader.privacy import Pseudonymiser, RedactionCounts, redact_text
 from loader.reader import HashingReader, iter_csv_records, iter_lines, open_decompressed, sha256_of
 from loader.records import LineProcessor
 from loader.streams import StreamSpec, file_format
+from routing_analytics.platform.db import classify
+from routing_analytics.platform.errors import LoaderError, TerminalError, UserError
 
 FIELD_SEPARATOR = b"\x02"  # COPY csv with delimiter \x02 and quote \x01: neither can occur in
 ROW_END = b"\n"  # valid JSON text, so every line is copied verbatim, without escaping.
@@ -122,6 +122,8 @@ def _copy_file(
         "copy raw.{} (_load_id, _source_file, _line_number, record) from stdin "
         "with (format csv, delimiter e'\\x02', quote e'\\x01')"
     ).format(sql.Identifier(spec.table))
+    if result.load_id is None:
+        raise TerminalError("a file is copied only once its load is recorded")
     prefix = b"%d%b%b%b" % (
         result.load_id,
         FIELD_SEPARATOR,
@@ -162,7 +164,7 @@ def _copy_file(
 
 
 def _outcomes(
-    stream: IO[bytes], path: Path, spec: StreamSpec, processor: LineProcessor
+    stream: BinaryIO, path: Path, spec: StreamSpec, processor: LineProcessor
 ) -> Iterator[tuple[int, bytes | list[object]]]:
     """(line number, JSON to land) or (line number, [line number, original, reason])."""
     if file_format(path) == "csv":

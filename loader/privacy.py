@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loader.errors import UserError
+from routing_analytics.platform.errors import UserError
 
 SENSITIVE_KEY_PATTERN = (
     r"code|content|prompt|completion|diff|file|path|dir|env|secret|token|passw|pwd|key|"

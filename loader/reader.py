@@ -57,7 +57,7 @@ def open_decompressed(hashing: HashingReader, path: Path) -> BinaryIO:
     buffered = io.BufferedReader(hashing, CHUNK_BYTES)
     if path.name.lower().endswith(".gz"):
         return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
-    return buffered  # type: ignore[return-value]
+    return buffered
 
 
 def iter_lines(stream: BinaryIO) -> Iterator[Line]:

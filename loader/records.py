@@ -193,7 +193,8 @@ def _read_exactly(content: bytes | str) -> Any:
 
 def _write_exactly(value: object) -> bytes:
     """JSON text of an exact reading, every number as sent, without insignificant spaces."""
-    return simplejson.dumps(value, use_decimal=True, ensure_ascii=False).encode()
+    text: str = simplejson.dumps(value, use_decimal=True, ensure_ascii=False)
+    return text.encode()
 
 
 def _nesting_exceeds(value: object, limit: int) -> bool:

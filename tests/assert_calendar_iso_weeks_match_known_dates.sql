@@ -22,7 +22,7 @@ expected as (
     )
 ),
 
-dim_calendar_days as (
+calendar as (
     select
         calendar_date,
         iso_year,
@@ -30,7 +30,7 @@ dim_calendar_days as (
         iso_weekday,
         week_start_date,
         day_of_year
-    from {{ ref('dim_calendar_days') }}
+    from {{ ref('calendar') }}
 ),
 
 final as (
@@ -41,7 +41,7 @@ final as (
         expected.iso_week as expected_iso_week,
         calendar.iso_week
     from expected
-    left join dim_calendar_days as calendar
+    left join calendar as calendar
         on expected.calendar_date = calendar.calendar_date
     where
         calendar.calendar_date is null

@@ -6,7 +6,7 @@
 {%- set first_open_date = first_unsealed_period('date') %}
 with
 
-fct_task_executions as (
+task_executions as (
     select
         tenant_id,
         provider_used,
@@ -15,11 +15,11 @@ fct_task_executions as (
         savings,
         is_priced,
         timestamp_start
-    from {{ ref('fct_task_executions') }}
+    from {{ ref('task_executions') }}
     where timestamp_start >= {{ first_open_date }}
 ),
 
-fct_cost_breakdowns_daily as (
+cost_breakdowns_daily as (
     select
         tenant_id,
         date,
@@ -30,7 +30,7 @@ fct_cost_breakdowns_daily as (
         priced_tasks,
         total_cost_exact_usd,
         completed_savings_exact_usd
-    from {{ ref('fct_cost_breakdowns_daily') }}
+    from {{ ref('cost_breakdowns_daily') }}
     where date >= {{ first_open_date }}
 ),
 
@@ -44,7 +44,7 @@ tasks_aggregated as (
         count(*) filter (where is_priced) as priced_tasks,
         sum(cost_actual) as total_cost_exact_usd,
         sum(savings) filter (where status = 'completed') as completed_savings_exact_usd
-    from fct_task_executions
+    from task_executions
     group by tenant_id, {{ utc_date('timestamp_start') }}, provider_used
 ),
 
@@ -59,7 +59,7 @@ breakdowns_aggregated as (
         sum(priced_tasks) as priced_tasks,
         sum(total_cost_exact_usd) as total_cost_exact_usd,
         sum(completed_savings_exact_usd) as completed_savings_exact_usd
-    from fct_cost_breakdowns_daily
+    from cost_breakdowns_daily
     group by tenant_id, date, provider, breakdown
 ),
 

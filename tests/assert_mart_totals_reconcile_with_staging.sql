@@ -33,7 +33,7 @@ int_task_executions_with_savings as (
     from {{ ref('int_task_executions_with_savings') }}
 ),
 
-fct_task_executions as (
+task_executions as (
     select
         id,
         tenant_id,
@@ -44,16 +44,16 @@ fct_task_executions as (
         is_priced,
         is_in_savings,
         timestamp_start
-    from {{ ref('fct_task_executions') }}
+    from {{ ref('task_executions') }}
 ),
 
 open_task_executions as (
     select *
-    from fct_task_executions
+    from task_executions
     where timestamp_start >= {{ first_open_moment }}
 ),
 
-fct_tenant_usage_daily as (
+usage_analytics as (
     select
         tenant_id,
         tasks_created,
@@ -61,7 +61,7 @@ fct_tenant_usage_daily as (
         total_cost_exact_usd,
         completed_baseline_exact_usd,
         completed_savings_exact_usd
-    from {{ ref('fct_tenant_usage_daily') }}
+    from {{ ref('usage_analytics') }}
     where date >= {{ first_open_date }}
 ),
 
@@ -78,7 +78,7 @@ daily_tenant_metrics as (
     where date >= {{ first_open_date }}
 ),
 
-fct_provider_performance as (
+provider_performance as (
     select
         aggregation_level,
         provider,
@@ -87,11 +87,11 @@ fct_provider_performance as (
         total_executions,
         successful_executions,
         priced_executions
-    from {{ ref('fct_provider_performance') }}
+    from {{ ref('provider_performance') }}
     where period_start >= {{ first_open_moment }}
 ),
 
-fct_customer_roi_daily as (
+customer_roi_snapshots as (
     select
         tenant_id,
         snapshot_date,
@@ -101,7 +101,7 @@ fct_customer_roi_daily as (
         total_baseline_30d_exact_usd,
         total_savings_30d_exact_usd,
         other_status_cost_30d_exact_usd
-    from {{ ref('fct_customer_roi_daily') }}
+    from {{ ref('customer_roi_snapshots') }}
     where snapshot_date >= {{ first_unsealed_period('date', days_read_before=59) }}
 ),
 
@@ -130,7 +130,7 @@ mart_totals as (
         sum(cost_actual) as cost_usd,
         sum(cost_baseline) as baseline_usd,
         sum(savings) as savings_usd
-    from fct_task_executions
+    from task_executions
     group by grouping sets ((tenant_id), ())
 ),
 
@@ -139,7 +139,7 @@ task_ids_matched as (
         count(*) filter (where marts.id is null) as tasks_missing,
         count(*) filter (where staged.task_execution_id is null) as tasks_not_staged
     from stg_router__task_executions as staged
-    full outer join fct_task_executions as marts
+    full outer join task_executions as marts
         on staged.task_execution_id = marts.id
 ),
 
@@ -210,7 +210,7 @@ usage_summed as (
         sum(total_cost_exact_usd) as cost_usd,
         sum(completed_baseline_exact_usd) as completed_baseline_usd,
         sum(completed_savings_exact_usd) as completed_savings_usd
-    from fct_tenant_usage_daily
+    from usage_analytics
     group by tenant_id
 ),
 
@@ -334,7 +334,7 @@ performance_summed as (
         sum(total_executions) as task_count,
         sum(successful_executions) as completed_tasks,
         sum(priced_executions) as priced_tasks
-    from fct_provider_performance
+    from provider_performance
     where tenant_id is not null
     group by tenant_id, aggregation_level
 ),
@@ -381,7 +381,7 @@ performance_tenant_rows_summed as (
         sum(total_executions) as task_count,
         sum(successful_executions) as completed_tasks,
         sum(priced_executions) as priced_tasks
-    from fct_provider_performance
+    from provider_performance
     where tenant_id is not null
     group by aggregation_level, provider, period_start
 ),
@@ -395,7 +395,7 @@ performance_global_compared as (
         figures.figure,
         figures.mart_value,
         figures.expected_value
-    from fct_provider_performance as global_rows
+    from provider_performance as global_rows
     left join performance_tenant_rows_summed as tenant_rows
         on
             global_rows.aggregation_level = tenant_rows.aggregation_level
@@ -449,7 +449,7 @@ roi_windows_expected as (
         sum(tenant_days.baseline_usd) as baseline_usd,
         sum(tenant_days.savings_usd) as savings_usd,
         sum(tenant_days.other_status_cost_usd) as other_status_cost_usd
-    from fct_customer_roi_daily as snapshots
+    from customer_roi_snapshots as snapshots
     left join tenant_days_summed as tenant_days
         on
             snapshots.tenant_id = tenant_days.tenant_id
@@ -466,7 +466,7 @@ roi_compared as (
         figures.figure,
         figures.mart_value,
         figures.expected_value
-    from fct_customer_roi_daily as snapshots
+    from customer_roi_snapshots as snapshots
     inner join roi_windows_expected as expected
         on
             snapshots.tenant_id = expected.tenant_id

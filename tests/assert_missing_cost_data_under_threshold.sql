@@ -9,12 +9,12 @@
 -- share is the monitoring figure missing_cost_data_percent of `routing-analytics check`.
 with
 
-fct_task_executions as (
+task_executions as (
     select
         tenant_id,
         id as task_execution_id,
         is_priced
-    from {{ ref('fct_task_executions') }}
+    from {{ ref('task_executions') }}
 ),
 
 stg_router__task_executions as (
@@ -44,13 +44,13 @@ new_tasks as (
 
 shares_computed as (
     select
-        count(*) filter (where not fct_task_executions.is_priced) as unpriced_tasks,
+        count(*) filter (where not task_executions.is_priced) as unpriced_tasks,
         count(*) as new_tasks
-    from fct_task_executions
+    from task_executions
     inner join new_tasks
         on
-            fct_task_executions.tenant_id = new_tasks.tenant_id
-            and fct_task_executions.task_execution_id = new_tasks.task_execution_id
+            task_executions.tenant_id = new_tasks.tenant_id
+            and task_executions.task_execution_id = new_tasks.task_execution_id
 ),
 
 final as (

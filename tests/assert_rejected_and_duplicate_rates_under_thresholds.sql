@@ -8,19 +8,19 @@
 -- run adds: the rows of loads not yet published and not withdrawn. A sender that breaks
 -- the contract stops the run before customers see numbers built on half its data; a bad
 -- batch in the past (published, or withdrawn by an operator) does not block later runs.
--- Duplicates are conflicting versions only (stg_router__load_reconciliation): an identical
+-- Duplicates are conflicting versions only (int_load_reconciliation): an identical
 -- re-send of a tenant or price snapshot is not a problem. All-history figures are in
--- stg_router__stream_reconciliation, for monitoring.
+-- int_stream_reconciliation, for monitoring.
 -- gate_failure is the one line `run`, `build` and `check` print for a failing row.
 with
 
-stg_router__load_reconciliation as (
+int_load_reconciliation as (
     select
         stream,
         landed_rows,
         rejected_rows,
         conflicting_rows
-    from {{ ref('stg_router__load_reconciliation') }}
+    from {{ ref('int_load_reconciliation') }}
     where not is_published and not is_withdrawn
 ),
 
@@ -30,7 +30,7 @@ streams_summed as (
         sum(landed_rows) as new_rows,
         sum(rejected_rows) as rejected_rows,
         sum(conflicting_rows) as conflicting_rows
-    from stg_router__load_reconciliation
+    from int_load_reconciliation
     group by stream
 ),
 

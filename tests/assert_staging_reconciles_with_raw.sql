@@ -1,8 +1,8 @@
 -- Every raw row is accounted for exactly once in its stream:
 --     raw rows = staged + rejected + duplicates + withdrawn
 -- raw rows are counted here from the raw tables themselves; the other three come from
--- stg_router__stream_reconciliation (staged: rows of the stg_ model; rejected: rows of
--- stg_router__rejected_records; duplicates: valid rows that lost the deduplication;
+-- int_stream_reconciliation (staged: rows of the stg_ model; rejected: rows of
+-- int_rejected_records; duplicates: valid rows that lost the deduplication;
 -- withdrawn: rows of loads an operator withdrew, which staging ignores).
 -- Routing decisions: raw = rows of raw.routing_decisions + rows of raw.task_executions whose
 -- routing_decision is a JSON object. Such a line counts twice, once per stream: as an
@@ -38,7 +38,7 @@ tenants as (
     from {{ source('router', 'tenants') }}
 ),
 
-stg_router__stream_reconciliation as (
+int_stream_reconciliation as (
     select
         stream,
         raw_rows,
@@ -46,7 +46,7 @@ stg_router__stream_reconciliation as (
         rejected_rows,
         duplicate_rows,
         withdrawn_rows
-    from {{ ref('stg_router__stream_reconciliation') }}
+    from {{ ref('int_stream_reconciliation') }}
 ),
 
 raw_counted as (
@@ -79,25 +79,25 @@ raw_counted as (
 final as (
     select
         raw_counted.stream as raw_stream,
-        stg_router__stream_reconciliation.stream as modelled_stream,
+        int_stream_reconciliation.stream as modelled_stream,
         raw_counted.raw_rows,
-        stg_router__stream_reconciliation.raw_rows as modelled_raw_rows,
-        stg_router__stream_reconciliation.staged_rows,
-        stg_router__stream_reconciliation.rejected_rows,
-        stg_router__stream_reconciliation.duplicate_rows,
-        stg_router__stream_reconciliation.withdrawn_rows
+        int_stream_reconciliation.raw_rows as modelled_raw_rows,
+        int_stream_reconciliation.staged_rows,
+        int_stream_reconciliation.rejected_rows,
+        int_stream_reconciliation.duplicate_rows,
+        int_stream_reconciliation.withdrawn_rows
     from raw_counted
-    full outer join stg_router__stream_reconciliation
-        on raw_counted.stream = stg_router__stream_reconciliation.stream
+    full outer join int_stream_reconciliation
+        on raw_counted.stream = int_stream_reconciliation.stream
     where
         raw_counted.stream is null
-        or stg_router__stream_reconciliation.stream is null
-        or raw_counted.raw_rows <> stg_router__stream_reconciliation.raw_rows
+        or int_stream_reconciliation.stream is null
+        or raw_counted.raw_rows <> int_stream_reconciliation.raw_rows
         or raw_counted.raw_rows
-        <> stg_router__stream_reconciliation.staged_rows
-        + stg_router__stream_reconciliation.rejected_rows
-        + stg_router__stream_reconciliation.duplicate_rows
-        + stg_router__stream_reconciliation.withdrawn_rows
+        <> int_stream_reconciliation.staged_rows
+        + int_stream_reconciliation.rejected_rows
+        + int_stream_reconciliation.duplicate_rows
+        + int_stream_reconciliation.withdrawn_rows
 )
 
 select * from final

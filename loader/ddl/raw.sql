@@ -6,7 +6,7 @@
 create schema if not exists raw;
 revoke all on schema raw from public;
 
--- raw.ddl_versions (which versions of this file were applied) is created by loader/db.py.
+-- raw.ddl_versions (which versions of this file were applied) is created by loader/raw_schema.py.
 
 create table if not exists raw.loads (
     load_id bigint generated always as identity primary key,
@@ -122,7 +122,7 @@ begin
 end;
 $$;
 
--- Retention (loader/retention.py) keeps its books here, and the aggregate marts read them:
+-- Retention (routing_analytics/operations/retention.py) keeps its books here, and the aggregate marts read them:
 -- runs.detail_kept_from seals every aggregate period older than the task-level detail still
 -- held (those figures can no longer be recomputed, so the marts keep them as they are);
 -- usage_users_seen remembers, per tenant and pseudonymous user, the days of the usage events

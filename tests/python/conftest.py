@@ -22,10 +22,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from loader.config import DATABASE_URL_VAR, Settings, load_settings
-from loader.generate import GenerateOptions, GenerateResult, generate
 from loader.privacy import Pseudonymiser
-from loader.throwaway import throwaway_database, throwaway_server
+from routing_analytics.platform.config import DATABASE_URL_VAR, Settings, load_settings
+from routing_analytics.platform.throwaway import throwaway_database, throwaway_server
+from routing_analytics.tools.generate import GenerateOptions, GenerateResult, generate
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +80,7 @@ class Warehouse:
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "loader", *args],
+        [sys.executable, "-m", "routing_analytics", *args],
         env=env,
         capture_output=True,
         text=True,

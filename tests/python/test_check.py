@@ -9,7 +9,8 @@ import psycopg
 import pytest
 from conftest import cli, rows
 
-from loader.check import DATA_QUALITY_DDL, CheckResult, human_bytes
+from routing_analytics.operations.check import CheckResult, human_bytes
+from routing_analytics.platform.ddl import apply_ddl
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +65,7 @@ def test_every_data_quality_column_is_documented_in_the_catalog(warehouse):
     """Analysts and dashboards read monitoring.data_quality directly: its descriptions live
     where psql and BI tools show them. The DDL `check` applies on every run."""
     with psycopg.connect(warehouse.url) as conn:
-        conn.execute(DATA_QUALITY_DDL)
+        apply_ddl(conn, "routing_analytics.operations", "ddl/monitoring.sql")
     undocumented = rows(
         warehouse.url,
         "select attname from pg_catalog.pg_attribute"

@@ -12,13 +12,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from loader.cli import _parser
-from loader.config import dbt_environment, load_settings
+from routing_analytics.cli import _parser
+from routing_analytics.platform.config import dbt_environment, load_settings
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "loader", *args],
+        [sys.executable, "-m", "routing_analytics", *args],
         capture_output=True,
         text=True,
         env=env or dict(os.environ),
@@ -163,6 +163,7 @@ def test_version_and_every_option_is_described_with_its_default():
     assert missing == []
 
 
+@pytest.mark.integration
 def test_dbt_by_hand_after_one_eval(cli_env, database_url, tmp_path):
     """`eval "$(routing-analytics env)"` then plain dbt works from the project root, on the
     configured database; `routing-analytics dbt -- ARGS` passes anything on."""
@@ -243,6 +244,7 @@ def test_csv_prices_that_are_not_plain_decimals_are_warned_about_with_their_line
     assert conn.execute("select count(*) from raw.provider_pricing").fetchone() == (3,)
 
 
+@pytest.mark.integration
 def test_create_login_gives_an_analyst_every_tenant_and_nothing_else(warehouse, tmp_path):
     env = {**warehouse.env, "ANALYTICS_STATE_DIR": str(tmp_path)}
     name = f"analyst_{os.getpid()}"

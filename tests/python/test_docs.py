@@ -8,15 +8,18 @@ import sys
 import threading
 import urllib.request
 
-from loader.docs import offline_html, serve
+import pytest
+
+from routing_analytics.operations.docs import offline_html, serve
 
 REMOTE_TAG = re.compile(r"<(?:script|link)[^>]*(?:src|href)=\"https?://", re.IGNORECASE)
 
 
+@pytest.mark.integration
 def test_docs_generates_both_sites_that_load_nothing_from_the_internet(warehouse, tmp_path):
     env = {**warehouse.env, "ANALYTICS_STATE_DIR": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, "-m", "loader", "docs", "--no-serve"],
+        [sys.executable, "-m", "routing_analytics", "docs", "--no-serve"],
         env=env,
         capture_output=True,
         text=True,

@@ -9,10 +9,10 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from loader import embedded
-from loader.config import load_settings
-from loader.errors import UserError
-from loader.throwaway import free_port, throwaway_server
+from routing_analytics.platform import embedded
+from routing_analytics.platform.config import load_settings
+from routing_analytics.platform.errors import UserError
+from routing_analytics.platform.throwaway import free_port, throwaway_server
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +83,7 @@ def test_the_server_asks_every_connection_for_its_password(own_server):
 def test_the_embedded_password_is_generated_once_and_owner_only(tmp_path):
     import stat  # noqa: PLC0415
 
-    from loader.config import EMBEDDED_PASSWORD_FILE, embedded_password  # noqa: PLC0415
+    from routing_analytics.platform.config import EMBEDDED_PASSWORD_FILE, embedded_password  # noqa: PLC0415
 
     first = embedded_password(tmp_path)
     assert len(first) >= 24 and embedded_password(tmp_path) == first

@@ -12,7 +12,7 @@ import pytest
 from conftest import built_database, cli, rows
 from psycopg import sql
 
-from loader.generate import GenerateOptions
+from routing_analytics.tools.generate import GenerateOptions
 
 pytestmark = pytest.mark.integration
 
@@ -145,8 +145,8 @@ def test_forgetting_an_unknown_tenant_is_refused_and_records_nothing(env):
 
 
 def test_state_dir_key_is_what_hashes_the_tenant(env, tmp_path: Path):
-    from loader.config import load_settings  # noqa: PLC0415
-    from loader.gdpr import tenant_key_hash  # noqa: PLC0415
+    from routing_analytics.operations.forget_tenant import tenant_key_hash  # noqa: PLC0415
+    from routing_analytics.platform.config import load_settings  # noqa: PLC0415
 
     settings = load_settings()
     settings = type(settings)(

@@ -16,10 +16,10 @@ from typing import Any
 import orjson
 import pytest
 
-from loader.generate import GenerateOptions, GenerateResult, generate
-from loader.generate.pricing import usd_text
-from loader.generate.timefmt import uuid4_from_bits
 from loader.streams import STREAMS
+from routing_analytics.tools.generate import GenerateOptions, GenerateResult, generate
+from routing_analytics.tools.generate.pricing import usd_text
+from routing_analytics.tools.generate.timefmt import uuid4_from_bits
 
 END = date(2026, 11, 24)
 WINDOW_START = datetime(2026, 11, 22, tzinfo=UTC)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import cli, rows
 
-from loader.generate import GenerateOptions, generate
+from routing_analytics.tools.generate import GenerateOptions, generate
 
 pytestmark = pytest.mark.integration
 

@@ -93,7 +93,7 @@ def test_out_of_range_values_are_rejected_with_their_reason_and_the_build_passes
     found = dict(
         rows(
             url,
-            "select record_key, rejection_reasons from staging.stg_router__rejected_records"
+            "select record_key, rejection_reasons from int.int_rejected_records"
             " where stream in ('task_executions', 'usage_events')",
         )
     )
@@ -161,7 +161,7 @@ def test_sensitive_values_in_identifier_fields_are_never_stored_and_the_record_i
     found = dict(
         rows(
             url,
-            "select record_key, rejection_reasons from staging.stg_router__rejected_records"
+            "select record_key, rejection_reasons from int.int_rejected_records"
             " where stream = 'task_executions'",
         )
     )

@@ -49,10 +49,10 @@ import pytest
 from conftest import cli
 from psycopg import sql
 
-from loader.db import apply_raw_ddl
-from loader.generate import GenerateOptions, GenerateResult, generate
-from loader.generate.catalog import STATUSES, TASK_TYPES
-from loader.throwaway import throwaway_database
+from loader.raw_schema import apply_raw_ddl
+from routing_analytics.platform.throwaway import throwaway_database
+from routing_analytics.tools.generate import GenerateOptions, GenerateResult, generate
+from routing_analytics.tools.generate.catalog import STATUSES, TASK_TYPES
 
 pytestmark = pytest.mark.integration
 

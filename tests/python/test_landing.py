@@ -15,11 +15,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from loader import db
-from loader.errors import UserError
 from loader.landing import LoadResult, load_file
 from loader.privacy import Pseudonymiser
+from loader.raw_schema import apply_raw_ddl
 from loader.streams import STREAMS
+from routing_analytics.platform.errors import UserError
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +41,7 @@ def land(
     pseudonymiser: Pseudonymiser,
     stream: str = "task_executions",
 ) -> LoadResult:
-    db.apply_raw_ddl(conn)
+    apply_raw_ddl(conn)
     return load_file(conn, path, STREAMS[stream], pseudonymiser)
 
 
@@ -147,7 +147,7 @@ def test_concurrent_loads_of_one_file_land_it_once(database_url, tmp_path, pseud
 def test_killed_load_leaves_nothing_and_a_rerun_completes_it(conn, cli_env, tmp_path):
     path = write(tmp_path / "task_executions_big.jsonl", good_lines(400_000))
     loader = subprocess.Popen(
-        [sys.executable, "-m", "loader", "load", str(path)],
+        [sys.executable, "-m", "routing_analytics", "load", str(path)],
         env=cli_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -163,7 +163,7 @@ def test_killed_load_leaves_nothing_and_a_rerun_completes_it(conn, cli_env, tmp_
     assert count(conn, "select count(*) from raw.loads where status = 'running'") == 1
 
     rerun = subprocess.run(
-        [sys.executable, "-m", "loader", "load", str(path)],
+        [sys.executable, "-m", "routing_analytics", "load", str(path)],
         env=cli_env,
         capture_output=True,
         text=True,

@@ -15,14 +15,14 @@ from datetime import date
 import pytest
 from conftest import cli, rows
 
-from loader.generate import GenerateOptions, generate
+from routing_analytics.tools.generate import GenerateOptions, generate
 
 pytestmark = pytest.mark.integration
 
 RECONCILIATION = """
 select stream, raw_rows, staged_rows, rejected_rows, resent_rows, conflicting_rows,
     withdrawn_rows, is_reconciled
-from staging.stg_router__stream_reconciliation
+from int.int_stream_reconciliation
 where stream = %s
 """
 

@@ -8,10 +8,10 @@ import pytest
 import yaml
 
 from loader import privacy
-from loader.config import project_dir
 from loader.privacy import Pseudonymiser, load_or_create_key, redact_text, scrub_entries
 from loader.records import LineProcessor
 from loader.streams import STREAMS
+from routing_analytics.platform.config import project_dir
 
 
 def test_dbt_vars_carry_the_same_patterns_as_the_loader():

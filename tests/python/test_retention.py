@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from conftest import Warehouse, built_database, cli
 
-from loader.generate import GenerateOptions, generate
+from routing_analytics.tools.generate import GenerateOptions, generate
 
 pytestmark = pytest.mark.integration
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from loader.db import with_retries
-from loader.errors import TerminalError, TransientError
+from routing_analytics.platform.db import with_retries
+from routing_analytics.platform.errors import TerminalError, TransientError
 
 
 def flaky(failures: list[Exception]):

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from conftest import built_database, cli, conservative_figures, rows
 
-from loader.generate import GenerateOptions
+from routing_analytics.tools.generate import GenerateOptions
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from conftest import cli, rows
 
-from loader.generate import GenerateOptions, generate
+from routing_analytics.tools.generate import GenerateOptions, generate
 
 pytestmark = pytest.mark.integration
 
@@ -107,7 +107,7 @@ def test_a_reader_holding_a_transaction_delays_the_publish_but_never_the_dashboa
     out_path, err_path = tmp_path / "run.out", tmp_path / "run.err"
     with out_path.open("w") as out_file, err_path.open("w") as err_file:
         run = subprocess.Popen(
-            [sys.executable, "-m", "loader", "run", str(inbox)],
+            [sys.executable, "-m", "routing_analytics", "run", str(inbox)],
             env=cli_env,
             stdout=out_file,
             stderr=err_file,
@@ -165,7 +165,7 @@ def test_a_killed_run_takes_its_build_with_it_and_the_next_run_publishes(cli_env
     )
     with (tmp_path / "killed.out").open("w") as out:
         run = subprocess.Popen(
-            [sys.executable, "-m", "loader", "run", str(inbox)],
+            [sys.executable, "-m", "routing_analytics", "run", str(inbox)],
             env=cli_env,
             stdout=out,
             stderr=subprocess.STDOUT,

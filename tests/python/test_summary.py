@@ -17,7 +17,12 @@ import pytest
 import yaml
 from conftest import cli, conservative_figures, rows
 
-from loader.summary import PROVIDER_HEADERS, TENANT_HEADERS, _floor_ratio, _percent
+from routing_analytics.operations.summary import (
+    PROVIDER_HEADERS,
+    TENANT_HEADERS,
+    _floor_ratio,
+    _percent,
+)
 
 PROJECT_VARS = yaml.safe_load((Path(__file__).parents[2] / "dbt_project.yml").read_text())["vars"]
 MIN_TASKS_FOR_EFFICIENCY = int(PROJECT_VARS.get("min_tasks_for_efficiency", 30))

@@ -15,9 +15,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from loader.config import load_settings
-from loader.dbt import run_dbt
-from loader.logins import create_login
+from routing_analytics.operations.logins import create_login
+from routing_analytics.platform.config import load_settings
+from routing_analytics.warehouse.dbt import run_dbt
 
 pytestmark = pytest.mark.integration
 
@@ -403,6 +403,6 @@ def test_an_index_that_does_not_lead_with_tenant_id_is_dropped(warehouse):
         owner.execute("create index stray_by_date on analytics.usage_analytics (date)")
     settings = replace(load_settings(), database_url=warehouse.url, embedded=False)
     # Any dbt invocation ends with apply_tenant_isolation (on-run-end).
-    assert run_dbt(settings, ["run", "--select", "dim_providers"]) == 0
+    assert run_dbt(settings, ["run", "--select", "providers"]) == 0
     with psycopg.connect(warehouse.url) as owner:
         assert owner.execute("select to_regclass('analytics.stray_by_date')").fetchone() == (None,)

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from conftest import conservative_figures, rows
 
-from loader.generate.catalog import TASK_TYPES
+from routing_analytics.tools.generate.catalog import TASK_TYPES
 
 pytestmark = pytest.mark.integration
 

@@ -14,6 +14,8 @@ import psycopg
 import pytest
 from conftest import HAND_LANDED_BAIT, HAND_LANDED_ID, cli, rows
 
+from routing_analytics.warehouse import relations
+
 pytestmark = pytest.mark.integration
 
 PRIVACY_BAIT = (
@@ -55,7 +57,7 @@ def test_every_stream_reconciles(warehouse):
         warehouse.url,
         """
         select stream, raw_rows, staged_rows, rejected_rows, duplicate_rows, is_reconciled
-        from staging.stg_router__stream_reconciliation order by stream
+        from int.int_stream_reconciliation order by stream
     """,
     )
     assert len(reconciliation) == 5
@@ -71,7 +73,7 @@ def test_injected_faults_are_rejected_with_their_reason(warehouse):
         for (reason,) in rows(
             warehouse.url,
             """
-        select distinct unnest(rejection_reasons) from staging.stg_router__rejected_records
+        select distinct unnest(rejection_reasons) from int.int_rejected_records
     """,
         )
     }
@@ -88,8 +90,7 @@ def test_injected_faults_are_rejected_with_their_reason(warehouse):
     assert expected <= reasons
     duplicates = rows(
         warehouse.url,
-        "select duplicate_rows from staging.stg_router__stream_reconciliation"
-        " where stream = 'task_executions'",
+        "select duplicate_rows from int.int_stream_reconciliation where stream = 'task_executions'",
     )
     assert duplicates == [(repeated_ids(warehouse.generated.files["task_executions"]),)]
 
@@ -184,7 +185,7 @@ def test_staging_scrubs_records_that_bypassed_the_loader(warehouse):
 def test_loading_the_same_files_again_changes_nothing(warehouse):
     before = rows(
         warehouse.url,
-        "select stream, raw_rows from staging.stg_router__stream_reconciliation order by 1",
+        "select stream, raw_rows from int.int_stream_reconciliation order by 1",
     )
     again = cli(
         warehouse.env,
@@ -198,7 +199,7 @@ def test_loading_the_same_files_again_changes_nothing(warehouse):
     )
     after = rows(
         warehouse.url,
-        "select stream, raw_rows from staging.stg_router__stream_reconciliation order by 1",
+        "select stream, raw_rows from int.int_stream_reconciliation order by 1",
     )
     assert after == before
 
@@ -234,3 +235,33 @@ def test_every_published_relation_and_column_is_described_in_the_catalog(warehou
     )
     assert len(relations) >= 8
     assert [name for name, described in relations if not described] == []
+
+
+def test_every_relation_python_names_is_built_by_a_dbt_model(warehouse, tmp_path):
+    """routing_analytics/warehouse/relations.py is the one place Python names dbt relations:
+    each must be a model's schema.alias in the manifest, so a rename cannot leave a stale one."""
+    listed = cli(
+        warehouse.env,
+        "dbt",
+        "--",
+        "ls",
+        "--resource-type",
+        "model",
+        "--output",
+        "json",
+        "--output-keys",
+        "schema alias",
+        "--target-path",
+        str(tmp_path / "target"),
+        "--quiet",
+    )
+    assert listed.returncode == 0, listed.stdout[-2000:] + listed.stderr[-2000:]
+    built = {
+        f"{node['schema']}.{node['alias']}"
+        for node in map(json.loads, listed.stdout.splitlines())
+        if node
+    }
+    assert len(built) > 30
+    assert set(relations.DBT_RELATIONS) <= built, set(relations.DBT_RELATIONS) - built
+    # ... and every published mart of the manifest is one Python can name.
+    assert relations.PUBLISHED_SCHEMA in {name.split(".")[0] for name in built}

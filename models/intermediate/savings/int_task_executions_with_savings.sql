@@ -80,10 +80,14 @@ decisions_ranked as (
 
 estimates_maximized as (
     select
-        task_execution_id,
-        {{ json_object_max_number('cost_estimates') }} as estimates_baseline_usd
+        decisions_ranked.task_execution_id,
+        (
+            select max(cast(estimate.value as numeric))
+            from jsonb_each(decisions_ranked.cost_estimates) as estimate
+            where jsonb_typeof(estimate.value) = 'number'
+        ) as estimates_baseline_usd
     from decisions_ranked
-    where decision_rank = 1
+    where decisions_ranked.decision_rank = 1
 ),
 
 tasks_joined_to_tenants as (

@@ -17,7 +17,7 @@
 
 with
 
-fct_tenant_usage_daily as (
+usage_analytics as (
     select
         tenant_id,
         date,
@@ -29,7 +29,7 @@ fct_tenant_usage_daily as (
         completed_savings_exact_usd,
         other_status_cost_exact_usd,
         unpriced_tasks
-    from {{ ref('fct_tenant_usage_daily') }}
+    from {{ ref('usage_analytics') }}
 ),
 
 -- avg_duration is avg(duration_ms) of the day's completed tasks, exactly as avg() gives it.
@@ -37,7 +37,7 @@ durations_averaged as (
     select
         *,
         completed_duration_ms / nullif(completed_timed_tasks, 0) as avg_duration
-    from fct_tenant_usage_daily
+    from usage_analytics
     where tasks_created > 0
 ),
 

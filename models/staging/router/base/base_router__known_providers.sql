@@ -2,7 +2,7 @@ with
 
 providers as (
     select provider_key
-    from {{ ref('providers') }}
+    from {{ ref('provider_catalog') }}
 ),
 
 base_router__provider_pricing as (

@@ -10,15 +10,6 @@
 {%- set text_fields = [
     'provider', 'model', 'pricing_tier', 'pricing_model', 'currency', 'source_url',
 ] -%}
-{#- The rules, in the order their codes appear in rejection_reasons. -#}
-{%- set checks = ['provider_check', 'model_check', 'pricing_tier_check', 'pricing_model_check'] -%}
-{%- for rate in rates -%}
-{%- do checks.append(rate ~ '_check') -%}
-{%- endfor -%}
-{%- do checks.extend([
-    'rates_check', 'currency_check', 'effective_from_check', 'effective_until_check',
-    'source_url_check',
-]) -%}
 
 with
 
@@ -75,81 +66,86 @@ fields_typed as (
 rules_checked as (
     select
         *,
-        case
-            when provider_text is null then 'missing_provider'
-            when
-                provider_json_type <> 'string'
-                or not {{ is_lowercase_identifier('provider_text') }}
-                then 'invalid_provider'
-        end as provider_check,
-        case
-            when model_json_type not in ('string', 'null') then 'invalid_model'
-        end as model_check,
-        case
-            when
-                pricing_tier_json_type not in ('string', 'null')
-                or not {{ is_lowercase_identifier('pricing_tier_text') }}
-                then 'invalid_pricing_tier'
-        end as pricing_tier_check,
-        case
-            when pricing_model_text is null then 'missing_pricing_model'
-            when pricing_model_json_type <> 'string' then 'invalid_pricing_model'
-            when
-                pricing_model_text not in ({{ sql_string_list(var('router_pricing_models')) }})
-                then 'unknown_pricing_model'
-        end as pricing_model_check,
-        {%- for rate in rates %}
-        case
-            when {{ rate }}_text is not null and {{ rate }}_usd is null
-                then 'invalid_{{ rate }}'
-            when {{ rate }}_usd < 0 then 'negative_{{ rate }}'
-            when
-                {{ rate }}_usd > {{ var('max_price_rate_usd') }}
-                or ({{ rate }}_usd > 0 and {{ rate }}_usd < {{ var('min_positive_money_usd') }})
-                then 'out_of_range_{{ rate }}'
-        end as {{ rate }}_check,
-        {%- endfor %}
-        case
-            when
-                pricing_model_text = 'token'
-                and cost_per_token_usd is null
-                and input_cost_per_token_usd is null
-                and output_cost_per_token_usd is null
-                then 'missing_rates'
-            when pricing_model_text = 'time' and cost_per_minute_usd is null
-                then 'missing_rates'
-            when pricing_model_text = 'request' and cost_per_request_usd is null
-                then 'missing_rates'
-            when
-                pricing_model_text = 'hybrid'
-                {%- for rate in rates %}
-                and {{ rate }}_usd is null
-                {%- endfor %}
-                then 'missing_rates'
-        end as rates_check,
-        case
-            when currency_json_type not in ('string', 'null') then 'invalid_currency'
-            when upper(currency_text) <> 'USD' then 'unsupported_currency'
-        end as currency_check,
-        case
-            when effective_from_text is null then 'missing_effective_from'
-            when effective_from_at is null then 'invalid_effective_from'
-            -- A price may be announced ahead of its start, not years ahead.
-            when
-                effective_from_at
-                > {{ dbt.dateadd('day', var('max_price_lead_days'), '_loaded_at') }}
-                then 'future_effective_from'
-            when effective_from_at < cast('{{ var("min_event_at") }}' as timestamp with time zone)
-                then 'too_old_effective_from'
-        end as effective_from_check,
-        case
-            when effective_until_text is not null and effective_until_at is null
-                then 'invalid_effective_until'
-            when effective_until_at <= effective_from_at then 'until_not_after_from'
-        end as effective_until_check,
-        case
-            when source_url_json_type not in ('string', 'null') then 'invalid_source_url'
-        end as source_url_check
+        -- Every rule it breaks, in this order; null where a rule holds.
+        array_remove(cast(array[
+            case
+                when provider_text is null then 'missing_provider'
+                when
+                    provider_json_type <> 'string'
+                    or not {{ is_lowercase_identifier('provider_text') }}
+                    then 'invalid_provider'
+            end,
+            case
+                when model_json_type not in ('string', 'null') then 'invalid_model'
+            end,
+            case
+                when
+                    pricing_tier_json_type not in ('string', 'null')
+                    or not {{ is_lowercase_identifier('pricing_tier_text') }}
+                    then 'invalid_pricing_tier'
+            end,
+            case
+                when pricing_model_text is null then 'missing_pricing_model'
+                when pricing_model_json_type <> 'string' then 'invalid_pricing_model'
+                when
+                    pricing_model_text not in ({{ sql_string_list(var('router_pricing_models')) }})
+                    then 'unknown_pricing_model'
+            end,
+            {%- for rate in rates %}
+            case
+                when {{ rate }}_text is not null and {{ rate }}_usd is null
+                    then 'invalid_{{ rate }}'
+                when {{ rate }}_usd < 0 then 'negative_{{ rate }}'
+                when
+                    {{ rate }}_usd > {{ var('max_price_rate_usd') }}
+                    or ({{ rate }}_usd > 0 and {{ rate }}_usd < {{ var('min_positive_money_usd') }})
+                    then 'out_of_range_{{ rate }}'
+            end,
+            {%- endfor %}
+            case
+                when
+                    pricing_model_text = 'token'
+                    and cost_per_token_usd is null
+                    and input_cost_per_token_usd is null
+                    and output_cost_per_token_usd is null
+                    then 'missing_rates'
+                when pricing_model_text = 'time' and cost_per_minute_usd is null
+                    then 'missing_rates'
+                when pricing_model_text = 'request' and cost_per_request_usd is null
+                    then 'missing_rates'
+                when
+                    pricing_model_text = 'hybrid'
+                    {%- for rate in rates %}
+                    and {{ rate }}_usd is null
+                    {%- endfor %}
+                    then 'missing_rates'
+            end,
+            case
+                when currency_json_type not in ('string', 'null') then 'invalid_currency'
+                when upper(currency_text) <> 'USD' then 'unsupported_currency'
+            end,
+            case
+                when effective_from_text is null then 'missing_effective_from'
+                when effective_from_at is null then 'invalid_effective_from'
+                -- A price may be announced ahead of its start, not years ahead.
+                when
+                    effective_from_at
+                    > {{ dbt.dateadd('day', var('max_price_lead_days'), '_loaded_at') }}
+                    then 'future_effective_from'
+                when
+                    effective_from_at
+                    < cast('{{ var("min_event_at") }}' as timestamp with time zone)
+                    then 'too_old_effective_from'
+            end,
+            case
+                when effective_until_text is not null and effective_until_at is null
+                    then 'invalid_effective_until'
+                when effective_until_at <= effective_from_at then 'until_not_after_from'
+            end,
+            case
+                when source_url_json_type not in ('string', 'null') then 'invalid_source_url'
+            end
+        ] as text[]), null) as rejection_reasons
     from fields_typed
     {{ optimization_fence() }}
 ),
@@ -157,8 +153,7 @@ rules_checked as (
 reasons_collected as (
     select
         *,
-        {{ coalesce_columns(checks) }} as rejection_reason,
-        {{ text_array_without_nulls(checks) }} as rejection_reasons
+        rejection_reasons[1] as rejection_reason
     from rules_checked
 ),
 

@@ -7,13 +7,6 @@
     execution is rejected for it (invalid_routing_decision).
 -#}
 {%- set text_fields = ['tenant_id', 'provider_selected', 'routing_reason', 'routing_strategy'] -%}
-{#- The rules, in the order their codes appear in rejection_reasons. -#}
-{%- set checks = [
-    'id_check', 'task_execution_id_check', 'tenant_id_check', 'provider_check',
-    'routing_reason_check', 'decided_at_check', 'providers_evaluated_check',
-    'cost_estimates_check', 'evaluated_providers_known_check', 'routing_strategy_check',
-    'user_preferences_check',
-] -%}
 {%- set known_provider_keys = 'select known_providers.provider_key from known_providers' -%}
 
 with
@@ -128,7 +121,9 @@ fields_typed as (
             as is_known_provider,
         case
             when providers_evaluated_json_type = 'array'
-                then {{ json_array_is_string_array('providers_evaluated_json') }}
+                then not jsonb_path_exists(
+                    providers_evaluated_json, 'strict $[*] ? (@.type() != "string")', '{}', true
+                )
         end as is_providers_evaluated_valid,
         case
             when cost_estimates_json_type = 'object'
@@ -142,16 +137,28 @@ fields_typed as (
 -- or non-object, so they may only run once the type is known to be right.
 evaluated_providers_checked as (
     select
-        *,
-        {{ json_object_values_are_non_negative_numbers('cost_estimates_in_numbers') }}
+        fields_typed.*,
+        {{ json_object_values_are_non_negative_numbers('fields_typed.cost_estimates_in_numbers') }}
             as is_cost_estimates_valid,
         case
-            when is_providers_evaluated_valid
-                then {{ json_array_elements_in('providers_evaluated_json', known_provider_keys) }}
+            when fields_typed.is_providers_evaluated_valid
+                then not exists (
+                    select
+                    from
+                        jsonb_array_elements_text(fields_typed.providers_evaluated_json)
+                            as evaluated (provider_key)
+                    where evaluated.provider_key not in ({{ known_provider_keys }})
+                )
         end as has_only_known_evaluated_providers,
         case
-            when cost_estimates_json_type = 'object'
-                then {{ json_object_keys_in('cost_estimates_json', known_provider_keys) }}
+            when fields_typed.cost_estimates_json_type = 'object'
+                then not exists (
+                    select
+                    from
+                        jsonb_object_keys(fields_typed.cost_estimates_json)
+                            as estimated (provider_key)
+                    where estimated.provider_key not in ({{ known_provider_keys }})
+                )
         end as has_only_known_estimated_providers
     from fields_typed
 ),
@@ -159,67 +166,73 @@ evaluated_providers_checked as (
 rules_checked as (
     select
         *,
-        case
-            when id_text is null then 'missing_id'
-            when routing_decision_id is null then 'invalid_id'
-        end as id_check,
-        case
-            when task_execution_id_text is null then 'missing_task_execution_id'
-            when task_execution_id is null then 'invalid_task_execution_id'
-        end as task_execution_id_check,
-        case
-            when tenant_id_text is null then 'missing_tenant_id'
-            when tenant_id_json_type <> 'string' then 'invalid_tenant_id'
-            when not ({{ matches_pattern('tenant_id_text', var('tenant_id_pattern')) }})
-                then 'invalid_tenant_id'
-        end as tenant_id_check,
-        case
-            when provider_selected_text is null then 'missing_provider_selected'
-            when provider_selected_json_type <> 'string' then 'invalid_provider_selected'
-            when not is_known_provider then 'unknown_provider'
-        end as provider_check,
-        case
-            when routing_reason_text is null then 'missing_routing_reason'
-            when routing_reason_json_type <> 'string' then 'invalid_routing_reason'
-            when
-                routing_reason_text not in ({{ sql_string_list(var('router_routing_reasons')) }})
-                then 'unknown_routing_reason'
-        end as routing_reason_check,
-        case
-            when decided_at_text is not null and decided_at is null then 'invalid_decided_at'
-            when decided_at > {{ dbt.dateadd('minute', var('max_future_minutes'), '_loaded_at') }}
-                then 'future_decided_at'
-            when decided_at < cast('{{ var("min_event_at") }}' as timestamp with time zone)
-                then 'too_old_decided_at'
-        end as decided_at_check,
-        case
-            when
-                providers_evaluated_json_type not in ('array', 'null')
-                or not is_providers_evaluated_valid
-                then 'invalid_providers_evaluated'
-        end as providers_evaluated_check,
-        case
-            when
-                cost_estimates_json_type not in ('object', 'null')
-                or not is_cost_estimates_valid
-                then 'invalid_cost_estimates'
-        end as cost_estimates_check,
-        case
-            when
-                not has_only_known_evaluated_providers
-                or not has_only_known_estimated_providers
-                then 'unknown_evaluated_provider'
-        end as evaluated_providers_known_check,
-        case
-            when routing_strategy_json_type not in ('string', 'null')
-                then 'invalid_routing_strategy'
-            when routing_strategy_text = '{{ var("redacted_identifier") }}'
-                then 'sensitive_routing_strategy'
-        end as routing_strategy_check,
-        case
-            when user_preferences_json_type not in ('object', 'null')
-                then 'invalid_user_preferences'
-        end as user_preferences_check
+        -- Every rule it breaks, in this order; null where a rule holds.
+        array_remove(cast(array[
+            case
+                when id_text is null then 'missing_id'
+                when routing_decision_id is null then 'invalid_id'
+            end,
+            case
+                when task_execution_id_text is null then 'missing_task_execution_id'
+                when task_execution_id is null then 'invalid_task_execution_id'
+            end,
+            case
+                when tenant_id_text is null then 'missing_tenant_id'
+                when tenant_id_json_type <> 'string' then 'invalid_tenant_id'
+                when not ({{ matches_pattern('tenant_id_text', var('tenant_id_pattern')) }})
+                    then 'invalid_tenant_id'
+            end,
+            case
+                when provider_selected_text is null then 'missing_provider_selected'
+                when provider_selected_json_type <> 'string' then 'invalid_provider_selected'
+                when not is_known_provider then 'unknown_provider'
+            end,
+            case
+                when routing_reason_text is null then 'missing_routing_reason'
+                when routing_reason_json_type <> 'string' then 'invalid_routing_reason'
+                when
+                    routing_reason_text
+                    not in ({{ sql_string_list(var('router_routing_reasons')) }})
+                    then 'unknown_routing_reason'
+            end,
+            case
+                when decided_at_text is not null and decided_at is null then 'invalid_decided_at'
+                when
+                    decided_at
+                    > {{ dbt.dateadd('minute', var('max_future_minutes'), '_loaded_at') }}
+                    then 'future_decided_at'
+                when decided_at < cast('{{ var("min_event_at") }}' as timestamp with time zone)
+                    then 'too_old_decided_at'
+            end,
+            case
+                when
+                    providers_evaluated_json_type not in ('array', 'null')
+                    or not is_providers_evaluated_valid
+                    then 'invalid_providers_evaluated'
+            end,
+            case
+                when
+                    cost_estimates_json_type not in ('object', 'null')
+                    or not is_cost_estimates_valid
+                    then 'invalid_cost_estimates'
+            end,
+            case
+                when
+                    not has_only_known_evaluated_providers
+                    or not has_only_known_estimated_providers
+                    then 'unknown_evaluated_provider'
+            end,
+            case
+                when routing_strategy_json_type not in ('string', 'null')
+                    then 'invalid_routing_strategy'
+                when routing_strategy_text = '{{ var("redacted_identifier") }}'
+                    then 'sensitive_routing_strategy'
+            end,
+            case
+                when user_preferences_json_type not in ('object', 'null')
+                    then 'invalid_user_preferences'
+            end
+        ] as text[]), null) as rejection_reasons
     from evaluated_providers_checked
     {{ optimization_fence() }}
 ),
@@ -227,8 +240,7 @@ rules_checked as (
 reasons_collected as (
     select
         *,
-        {{ coalesce_columns(checks) }} as rejection_reason,
-        {{ text_array_without_nulls(checks) }} as rejection_reasons
+        rejection_reasons[1] as rejection_reason
     from rules_checked
 ),
 

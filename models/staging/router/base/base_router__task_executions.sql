@@ -12,21 +12,6 @@
 {%- set latest_plausible_at = dbt.dateadd('minute', var('max_future_minutes'), '_loaded_at') -%}
 {%- set earliest_plausible_at =
     "cast('" ~ var('min_event_at') ~ "' as timestamp with time zone)" -%}
-{#- The rules, in the order their codes appear in rejection_reasons. -#}
-{%- set checks = [
-    'id_check', 'tenant_id_check', 'task_id_check', 'agent_id_check', 'task_type_check',
-    'timestamp_start_check', 'timestamp_end_check', 'time_order_check', 'duration_ms_check',
-    'provider_check', 'model_check', 'pricing_tier_check', 'provider_account_id_check',
-] -%}
-{%- for field in token_fields -%}
-{%- do checks.append(field ~ '_check') -%}
-{%- endfor -%}
-{%- do checks.extend([
-    'negative_tokens_check', 'token_presence_check', 'tokens_mismatch_check',
-    'cache_tokens_check', 'cost_actual_check', 'cost_baseline_check', 'status_check',
-    'error_message_check', 'language_check', 'complexity_check', 'quality_score_check',
-    'metadata_check', 'routing_decision_check',
-]) -%}
 
 with
 
@@ -114,158 +99,163 @@ values_derived as (
 rules_checked as (
     select
         *,
-        case
-            when id_text is null then 'missing_id'
-            when task_execution_id is null then 'invalid_id'
-        end as id_check,
-        {%- for field in ['tenant_id', 'task_id', 'agent_id'] %}
-        case
-            when {{ field }}_text is null then 'missing_{{ field }}'
-            when {{ field }}_json_type <> 'string' then 'invalid_{{ field }}'
-            {%- if field == 'tenant_id' %}
-            when not ({{ matches_pattern('tenant_id_text', var('tenant_id_pattern')) }})
-                then 'invalid_tenant_id'
-            {%- else %}
-            when {{ field }}_text = '{{ var("redacted_identifier") }}' then 'sensitive_{{ field }}'
-            {%- endif %}
-        end as {{ field }}_check,
-        {%- endfor %}
-        case
-            when task_type_text is null then 'missing_task_type'
-            when task_type_json_type <> 'string' then 'invalid_task_type'
-            when task_type_text not in ({{ sql_string_list(var('router_task_types')) }})
-                then 'unknown_task_type'
-        end as task_type_check,
-        {%- for field, column in timestamp_fields %}
-        case
-            when {{ field }}_text is null then 'missing_{{ field }}'
-            when {{ column }} is null then 'invalid_{{ field }}'
-            when {{ column }} > {{ latest_plausible_at }} then 'future_{{ field }}'
-            when {{ column }} < {{ earliest_plausible_at }} then 'too_old_{{ field }}'
-        end as {{ field }}_check,
-        {%- endfor %}
-        case
-            when ended_at < started_at then 'end_before_start'
-        end as time_order_check,
-        case
-            when duration_ms_text is not null and reported_duration_ms is null
-                then 'invalid_duration_ms'
-            when reported_duration_ms < 0 then 'negative_duration_ms'
-            when reported_duration_ms > {{ var('max_task_duration_ms') }}
-                then 'out_of_range_duration_ms'
-            when abs(reported_duration_ms - derived_duration_ms) > 1000 then 'duration_mismatch'
-        end as duration_ms_check,
-        case
-            when provider_used_text is null then 'missing_provider_used'
-            when provider_used_json_type <> 'string' then 'invalid_provider_used'
-            when not is_known_provider then 'unknown_provider'
-        end as provider_check,
-        case
-            when model_json_type not in ('string', 'null') then 'invalid_model'
-            when model_text = '{{ var("redacted_identifier") }}' then 'sensitive_model'
-        end as model_check,
-        case
-            when
-                pricing_tier_json_type not in ('string', 'null')
-                or not {{ is_lowercase_identifier('pricing_tier_text') }}
-                then 'invalid_pricing_tier'
-        end as pricing_tier_check,
-        case
-            when provider_account_id_json_type not in ('string', 'null')
-                then 'invalid_provider_account_id'
-            when provider_account_id_text = '{{ var("redacted_identifier") }}'
-                then 'sensitive_provider_account_id'
-        end as provider_account_id_check,
-        {%- for field in token_fields %}
-        case
-            when {{ field }}_text is not null and {{ field }} is null then 'invalid_{{ field }}'
-        end as {{ field }}_check,
-        {%- endfor %}
-        case
-            when
-                tokens_used < 0
-                or input_tokens < 0
-                or output_tokens < 0
-                or cache_read_tokens < 0
-                or cache_write_tokens < 0
-                then 'negative_tokens'
-            when
-                greatest(
-                    tokens_used, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens
-                ) > {{ var('max_tokens_per_task') }}
-                then 'out_of_range_tokens'
-        end as negative_tokens_check,
-        case
-            when (input_tokens_text is null) <> (output_tokens_text is null)
-                then 'incomplete_token_split'
-            when
-                (cache_read_tokens_text is not null or cache_write_tokens_text is not null)
-                and not has_token_split
-                then 'incomplete_token_split'
-            when tokens_used_text is null and not has_token_split then 'missing_tokens'
-        end as token_presence_check,
-        case
-            when tokens_used <> derived_tokens_used then 'tokens_mismatch'
-        end as tokens_mismatch_check,
-        case
-            when coalesce(cache_read_tokens, 0) + coalesce(cache_write_tokens, 0) > input_tokens
-                then 'cache_exceeds_input'
-        end as cache_tokens_check,
-        case
-            when cost_actual_text is not null and reported_cost_usd is null
-                then 'invalid_cost_actual'
-            when reported_cost_usd < 0 then 'negative_cost_actual'
-            when
-                reported_cost_usd > {{ var('max_task_cost_usd') }}
-                or (
-                    reported_cost_usd > 0
-                    and reported_cost_usd < {{ var('min_positive_money_usd') }}
-                )
-                then 'out_of_range_cost_actual'
-        end as cost_actual_check,
-        case
-            when cost_baseline_text is not null and reported_baseline_cost_usd is null
-                then 'invalid_cost_baseline'
-            when reported_baseline_cost_usd < 0 then 'negative_cost_baseline'
-            when
-                reported_baseline_cost_usd > {{ var('max_task_cost_usd') }}
-                or (
-                    reported_baseline_cost_usd > 0
-                    and reported_baseline_cost_usd < {{ var('min_positive_money_usd') }}
-                )
-                then 'out_of_range_cost_baseline'
-        end as cost_baseline_check,
-        case
-            when status_text is null then 'missing_status'
-            when status_json_type <> 'string' then 'invalid_status'
-            when status_text not in ({{ sql_string_list(var('router_execution_statuses')) }})
-                then 'unknown_status'
-        end as status_check,
-        case
-            when error_message_json_type not in ('string', 'null') then 'invalid_error_message'
-        end as error_message_check,
-        case
-            when language_json_type not in ('string', 'null') then 'invalid_language'
-            when language_text = '{{ var("redacted_identifier") }}' then 'sensitive_language'
-        end as language_check,
-        case
-            when complexity_json_type not in ('string', 'null') then 'invalid_complexity'
-            when complexity_text not in ({{ sql_string_list(var('router_complexities')) }})
-                then 'unknown_complexity'
-        end as complexity_check,
-        case
-            when
-                quality_score_text is not null
-                and (quality_score is null or quality_score < 0 or quality_score > 100)
-                then 'invalid_quality_score'
-        end as quality_score_check,
-        case
-            when metadata_json_type not in ('object', 'null') then 'invalid_metadata'
-        end as metadata_check,
-        case
-            when routing_decision_json_type not in ('object', 'null')
-                then 'invalid_routing_decision'
-        end as routing_decision_check
+        -- Every rule it breaks, in this order; null where a rule holds.
+        array_remove(cast(array[
+            case
+                when id_text is null then 'missing_id'
+                when task_execution_id is null then 'invalid_id'
+            end,
+            {%- for field in ['tenant_id', 'task_id', 'agent_id'] %}
+            case
+                when {{ field }}_text is null then 'missing_{{ field }}'
+                when {{ field }}_json_type <> 'string' then 'invalid_{{ field }}'
+                {%- if field == 'tenant_id' %}
+                when not ({{ matches_pattern('tenant_id_text', var('tenant_id_pattern')) }})
+                    then 'invalid_tenant_id'
+                {%- else %}
+                when {{ field }}_text = '{{ var("redacted_identifier") }}'
+                    then 'sensitive_{{ field }}'
+                {%- endif %}
+            end,
+            {%- endfor %}
+            case
+                when task_type_text is null then 'missing_task_type'
+                when task_type_json_type <> 'string' then 'invalid_task_type'
+                when task_type_text not in ({{ sql_string_list(var('router_task_types')) }})
+                    then 'unknown_task_type'
+            end,
+            {%- for field, column in timestamp_fields %}
+            case
+                when {{ field }}_text is null then 'missing_{{ field }}'
+                when {{ column }} is null then 'invalid_{{ field }}'
+                when {{ column }} > {{ latest_plausible_at }} then 'future_{{ field }}'
+                when {{ column }} < {{ earliest_plausible_at }} then 'too_old_{{ field }}'
+            end,
+            {%- endfor %}
+            case
+                when ended_at < started_at then 'end_before_start'
+            end,
+            case
+                when duration_ms_text is not null and reported_duration_ms is null
+                    then 'invalid_duration_ms'
+                when reported_duration_ms < 0 then 'negative_duration_ms'
+                when reported_duration_ms > {{ var('max_task_duration_ms') }}
+                    then 'out_of_range_duration_ms'
+                when abs(reported_duration_ms - derived_duration_ms) > 1000 then 'duration_mismatch'
+            end,
+            case
+                when provider_used_text is null then 'missing_provider_used'
+                when provider_used_json_type <> 'string' then 'invalid_provider_used'
+                when not is_known_provider then 'unknown_provider'
+            end,
+            case
+                when model_json_type not in ('string', 'null') then 'invalid_model'
+                when model_text = '{{ var("redacted_identifier") }}' then 'sensitive_model'
+            end,
+            case
+                when
+                    pricing_tier_json_type not in ('string', 'null')
+                    or not {{ is_lowercase_identifier('pricing_tier_text') }}
+                    then 'invalid_pricing_tier'
+            end,
+            case
+                when provider_account_id_json_type not in ('string', 'null')
+                    then 'invalid_provider_account_id'
+                when provider_account_id_text = '{{ var("redacted_identifier") }}'
+                    then 'sensitive_provider_account_id'
+            end,
+            {%- for field in token_fields %}
+            case
+                when {{ field }}_text is not null and {{ field }} is null then 'invalid_{{ field }}'
+            end,
+            {%- endfor %}
+            case
+                when
+                    tokens_used < 0
+                    or input_tokens < 0
+                    or output_tokens < 0
+                    or cache_read_tokens < 0
+                    or cache_write_tokens < 0
+                    then 'negative_tokens'
+                when
+                    greatest(
+                        tokens_used, input_tokens, output_tokens,
+                        cache_read_tokens, cache_write_tokens
+                    ) > {{ var('max_tokens_per_task') }}
+                    then 'out_of_range_tokens'
+            end,
+            case
+                when (input_tokens_text is null) <> (output_tokens_text is null)
+                    then 'incomplete_token_split'
+                when
+                    (cache_read_tokens_text is not null or cache_write_tokens_text is not null)
+                    and not has_token_split
+                    then 'incomplete_token_split'
+                when tokens_used_text is null and not has_token_split then 'missing_tokens'
+            end,
+            case
+                when tokens_used <> derived_tokens_used then 'tokens_mismatch'
+            end,
+            case
+                when coalesce(cache_read_tokens, 0) + coalesce(cache_write_tokens, 0) > input_tokens
+                    then 'cache_exceeds_input'
+            end,
+            case
+                when cost_actual_text is not null and reported_cost_usd is null
+                    then 'invalid_cost_actual'
+                when reported_cost_usd < 0 then 'negative_cost_actual'
+                when
+                    reported_cost_usd > {{ var('max_task_cost_usd') }}
+                    or (
+                        reported_cost_usd > 0
+                        and reported_cost_usd < {{ var('min_positive_money_usd') }}
+                    )
+                    then 'out_of_range_cost_actual'
+            end,
+            case
+                when cost_baseline_text is not null and reported_baseline_cost_usd is null
+                    then 'invalid_cost_baseline'
+                when reported_baseline_cost_usd < 0 then 'negative_cost_baseline'
+                when
+                    reported_baseline_cost_usd > {{ var('max_task_cost_usd') }}
+                    or (
+                        reported_baseline_cost_usd > 0
+                        and reported_baseline_cost_usd < {{ var('min_positive_money_usd') }}
+                    )
+                    then 'out_of_range_cost_baseline'
+            end,
+            case
+                when status_text is null then 'missing_status'
+                when status_json_type <> 'string' then 'invalid_status'
+                when status_text not in ({{ sql_string_list(var('router_execution_statuses')) }})
+                    then 'unknown_status'
+            end,
+            case
+                when error_message_json_type not in ('string', 'null') then 'invalid_error_message'
+            end,
+            case
+                when language_json_type not in ('string', 'null') then 'invalid_language'
+                when language_text = '{{ var("redacted_identifier") }}' then 'sensitive_language'
+            end,
+            case
+                when complexity_json_type not in ('string', 'null') then 'invalid_complexity'
+                when complexity_text not in ({{ sql_string_list(var('router_complexities')) }})
+                    then 'unknown_complexity'
+            end,
+            case
+                when
+                    quality_score_text is not null
+                    and (quality_score is null or quality_score < 0 or quality_score > 100)
+                    then 'invalid_quality_score'
+            end,
+            case
+                when metadata_json_type not in ('object', 'null') then 'invalid_metadata'
+            end,
+            case
+                when routing_decision_json_type not in ('object', 'null')
+                    then 'invalid_routing_decision'
+            end
+        ] as text[]), null) as rejection_reasons
     from values_derived
     {{ optimization_fence() }}
 ),
@@ -273,8 +263,7 @@ rules_checked as (
 reasons_collected as (
     select
         *,
-        {{ coalesce_columns(checks) }} as rejection_reason,
-        {{ text_array_without_nulls(checks) }} as rejection_reasons
+        rejection_reasons[1] as rejection_reason
     from rules_checked
 ),
 

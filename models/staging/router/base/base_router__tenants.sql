@@ -1,8 +1,3 @@
-{#- The rules, in the order their codes appear in rejection_reasons. -#}
-{%- set checks = [
-    'tenant_id_check', 'provider_check', 'default_model_check', 'plan_check', 'created_at_check',
-] -%}
-
 with
 
 tenants as (
@@ -57,28 +52,32 @@ fields_typed as (
 rules_checked as (
     select
         *,
-        case
-            when tenant_id_text is null then 'missing_tenant_id'
-            when tenant_id_json_type <> 'string' then 'invalid_tenant_id'
-            when not ({{ matches_pattern('tenant_id_text', var('tenant_id_pattern')) }})
-                then 'invalid_tenant_id'
-        end as tenant_id_check,
-        case
-            when default_provider_text is null then 'missing_default_provider'
-            when default_provider_json_type <> 'string' then 'invalid_default_provider'
-            when not is_known_provider then 'unknown_provider'
-        end as provider_check,
-        case
-            when default_model_json_type not in ('string', 'null') then 'invalid_default_model'
-        end as default_model_check,
-        case
-            when plan_text is null then 'missing_plan'
-            when plan_json_type <> 'string' then 'invalid_plan'
-            when plan_text not in ({{ sql_string_list(var('router_plans')) }}) then 'unknown_plan'
-        end as plan_check,
-        case
-            when created_at_text is not null and created_at is null then 'invalid_created_at'
-        end as created_at_check
+        -- Every rule it breaks, in this order; null where a rule holds.
+        array_remove(cast(array[
+            case
+                when tenant_id_text is null then 'missing_tenant_id'
+                when tenant_id_json_type <> 'string' then 'invalid_tenant_id'
+                when not ({{ matches_pattern('tenant_id_text', var('tenant_id_pattern')) }})
+                    then 'invalid_tenant_id'
+            end,
+            case
+                when default_provider_text is null then 'missing_default_provider'
+                when default_provider_json_type <> 'string' then 'invalid_default_provider'
+                when not is_known_provider then 'unknown_provider'
+            end,
+            case
+                when default_model_json_type not in ('string', 'null') then 'invalid_default_model'
+            end,
+            case
+                when plan_text is null then 'missing_plan'
+                when plan_json_type <> 'string' then 'invalid_plan'
+                when plan_text not in ({{ sql_string_list(var('router_plans')) }})
+                    then 'unknown_plan'
+            end,
+            case
+                when created_at_text is not null and created_at is null then 'invalid_created_at'
+            end
+        ] as text[]), null) as rejection_reasons
     from fields_typed
     {{ optimization_fence() }}
 ),
@@ -86,8 +85,7 @@ rules_checked as (
 reasons_collected as (
     select
         *,
-        {{ coalesce_columns(checks) }} as rejection_reason,
-        {{ text_array_without_nulls(checks) }} as rejection_reasons
+        rejection_reasons[1] as rejection_reason
     from rules_checked
 ),
 

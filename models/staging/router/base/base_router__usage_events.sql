@@ -1,8 +1,3 @@
-{#- The rules, in the order their codes appear in rejection_reasons. -#}
-{%- set checks = [
-    'id_check', 'tenant_id_check', 'user_id_check', 'event_type_check', 'occurred_at_check',
-] -%}
-
 with
 
 usage_events as (
@@ -50,38 +45,43 @@ fields_typed as (
 rules_checked as (
     select
         *,
-        case
-            when id_text is null then 'missing_id'
-            when usage_event_id is null then 'invalid_id'
-        end as id_check,
-        case
-            when tenant_id_text is null then 'missing_tenant_id'
-            when tenant_id_json_type <> 'string' then 'invalid_tenant_id'
-            when not ({{ matches_pattern('tenant_id_text', var('tenant_id_pattern')) }})
-                then 'invalid_tenant_id'
-        end as tenant_id_check,
-        -- The loader pseudonymises every user_id; anything else was landed around it.
-        case
-            when user_id_json_type not in ('string', 'null') then 'invalid_user_id'
-            when
-                not ({{ matches_pattern('user_id_text', var('user_id_pseudonym_pattern')) }})
-                then 'unpseudonymised_user_id'
-        end as user_id_check,
-        case
-            when event_type_text is null then 'missing_event_type'
-            when
-                event_type_json_type <> 'string'
-                or not {{ is_lowercase_identifier('event_type_text') }}
-                then 'invalid_event_type'
-        end as event_type_check,
-        case
-            when occurred_at_text is null then 'missing_occurred_at'
-            when occurred_at is null then 'invalid_occurred_at'
-            when occurred_at > {{ dbt.dateadd('minute', var('max_future_minutes'), '_loaded_at') }}
-                then 'future_occurred_at'
-            when occurred_at < cast('{{ var("min_event_at") }}' as timestamp with time zone)
-                then 'too_old_occurred_at'
-        end as occurred_at_check
+        -- Every rule it breaks, in this order; null where a rule holds.
+        array_remove(cast(array[
+            case
+                when id_text is null then 'missing_id'
+                when usage_event_id is null then 'invalid_id'
+            end,
+            case
+                when tenant_id_text is null then 'missing_tenant_id'
+                when tenant_id_json_type <> 'string' then 'invalid_tenant_id'
+                when not ({{ matches_pattern('tenant_id_text', var('tenant_id_pattern')) }})
+                    then 'invalid_tenant_id'
+            end,
+            -- The loader pseudonymises every user_id; anything else was landed around it.
+            case
+                when user_id_json_type not in ('string', 'null') then 'invalid_user_id'
+                when
+                    not ({{ matches_pattern('user_id_text', var('user_id_pseudonym_pattern')) }})
+                    then 'unpseudonymised_user_id'
+            end,
+            case
+                when event_type_text is null then 'missing_event_type'
+                when
+                    event_type_json_type <> 'string'
+                    or not {{ is_lowercase_identifier('event_type_text') }}
+                    then 'invalid_event_type'
+            end,
+            case
+                when occurred_at_text is null then 'missing_occurred_at'
+                when occurred_at is null then 'invalid_occurred_at'
+                when
+                    occurred_at
+                    > {{ dbt.dateadd('minute', var('max_future_minutes'), '_loaded_at') }}
+                    then 'future_occurred_at'
+                when occurred_at < cast('{{ var("min_event_at") }}' as timestamp with time zone)
+                    then 'too_old_occurred_at'
+            end
+        ] as text[]), null) as rejection_reasons
     from fields_typed
     {{ optimization_fence() }}
 ),
@@ -89,8 +89,7 @@ rules_checked as (
 reasons_collected as (
     select
         *,
-        {{ coalesce_columns(checks) }} as rejection_reason,
-        {{ text_array_without_nulls(checks) }} as rejection_reasons
+        rejection_reasons[1] as rejection_reason
     from rules_checked
 ),
 

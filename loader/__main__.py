@@ -1,3 +1,0 @@
-from loader.cli import main
-
-raise SystemExit(main())

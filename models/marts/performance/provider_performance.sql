@@ -1,0 +1,252 @@
+{#-
+    Incremental with replace_unsealed: each run rebuilds every period that starts at or after
+    detail_kept_from() (all periods while retention never ran) from its tasks, and keeps the
+    sealed periods before it as they are, because retention has deleted their tasks. Never
+    rebuilt from scratch (full_refresh false): that would lose the sealed periods.
+-#}
+{%- set first_open_moment = first_unsealed_period('timestamp') -%}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_unsealed',
+        sealing={'period_column': 'period_start', 'period_type': 'timestamp'},
+        full_refresh=false,
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['tenant_id', 'provider', 'period_start']},
+            {'columns': ['tenant_id', 'period_start']},
+            {'columns': ['tenant_id', 'id'], 'unique': true},
+        ],
+    )
+}}
+
+{#- (aggregation_level, date part): periods are UTC (dbt sessions run with PGTZ=UTC, a data
+    test checks the alignment); a week starts on Monday (ISO), a month on the 1st. -#}
+{%- set levels = [
+    ('hourly', 'hour'),
+    ('daily', 'day'),
+    ('weekly', 'week'),
+    ('monthly', 'month'),
+] -%}
+{%- set min_tenants = var('min_tenants_for_global_metrics', 3) -%}
+{%- set global_level = var('global_metrics_level', 'daily') -%}
+{%- if global_level not in levels | map(attribute=0) | list -%}
+    {{ exceptions.raise_compiler_error(
+        "global_metrics_level must be one of hourly, daily, weekly, monthly, got " ~ global_level
+    ) }}
+{%- endif -%}
+{%- if min_tenants is not integer or min_tenants < 1 -%}
+    {{ exceptions.raise_compiler_error(
+        "min_tenants_for_global_metrics must be a whole number >= 1, got " ~ min_tenants
+    ) }}
+{%- endif %}
+
+with
+
+task_executions as (
+    select
+        tenant_id,
+        provider_used,
+        status,
+        duration_ms,
+        tokens_used,
+        cost_actual,
+        quality_score,
+        timestamp_start,
+        created_at
+    from {{ ref('task_executions') }}
+    -- Older tasks belong to sealed periods only.
+    where timestamp_start >= {{ first_open_moment }}
+),
+
+-- What each metric covers, decided per task (see the model's description): durations only
+-- of completed tasks (a timeout's duration is the timeout, a cancelled task's the moment it
+-- was cancelled); tokens, cost and quality of every task that has a value. Narrow rows keep
+-- the one big sort below cheap.
+tasks_classified as (
+    select
+        tenant_id,
+        provider_used,
+        timestamp_start,
+        created_at,
+        tokens_used,
+        cost_actual,
+        quality_score,
+        case when status = 'completed' then 1 else 0 end as completed_count,
+        case when status = 'completed' then 0 else 1 end as not_completed_count,
+        case when status = 'timeout' then 1 else 0 end as timeout_count,
+        case when status = 'cancelled' then 1 else 0 end as cancelled_count,
+        case when status = 'completed' then duration_ms end as completed_duration_ms
+    from task_executions
+),
+
+-- Every task once per aggregation level, in the period that contains its start (one scan).
+tasks_bucketed as (
+    select
+        periods.aggregation_level,
+        executions.provider_used,
+        executions.tenant_id,
+        periods.period_start,
+        executions.created_at,
+        executions.completed_count,
+        executions.not_completed_count,
+        executions.timeout_count,
+        executions.cancelled_count,
+        executions.completed_duration_ms,
+        executions.tokens_used,
+        executions.cost_actual,
+        executions.quality_score
+    from tasks_classified as executions
+    cross join lateral (
+        values
+        {%- for level, datepart in levels %}
+        ('{{ level }}', {{ dbt.date_trunc(datepart, 'executions.timestamp_start') }})
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    ) as periods (aggregation_level, period_start)
+),
+
+-- Per tenant and across tenants in one pass. Every figure comes straight from the tasks of
+-- the period: percentiles are never derived from smaller periods, and the averages are
+-- taken from exact sums and counts in the last step.
+periods_aggregated as (
+    select
+        aggregation_level,
+        provider_used,
+        period_start,
+        tenant_id,
+        grouping(tenant_id) = 1 as is_global,
+        count(*) as total_executions,
+        sum(completed_count) as successful_executions,
+        sum(not_completed_count) as failed_executions,
+        sum(timeout_count) as timeout_executions,
+        sum(cancelled_count) as cancelled_executions,
+        count(completed_duration_ms) as timed_executions,
+        count(tokens_used) as executions_with_tokens,
+        count(cost_actual) as priced_executions,
+        count(quality_score) as scored_executions,
+        sum(completed_duration_ms) as total_completed_duration_ms,
+        sum(tokens_used) as total_tokens,
+        sum(cost_actual) as total_cost_exact_usd,
+        sum(quality_score) as total_quality_score,
+        {{ percentile_disc(0.5, 'completed_duration_ms') }} as p50_duration_ms,
+        {{ percentile_disc(0.95, 'completed_duration_ms') }} as p95_duration_ms,
+        {{ percentile_disc(0.99, 'completed_duration_ms') }} as p99_duration_ms,
+        max(created_at) as created_at
+    from tasks_bucketed
+    group by grouping sets (
+        (aggregation_level, provider_used, period_start, tenant_id),
+        (aggregation_level, provider_used, period_start)
+    )
+),
+
+-- A global row's tenants are the per-tenant rows of its provider and period (cheaper than a
+-- count(distinct) over the tasks).
+tenants_counted as (
+    select
+        aggregation_level,
+        provider_used,
+        period_start,
+        tenant_id,
+        is_global,
+        total_executions,
+        successful_executions,
+        failed_executions,
+        timeout_executions,
+        cancelled_executions,
+        timed_executions,
+        executions_with_tokens,
+        priced_executions,
+        scored_executions,
+        total_completed_duration_ms,
+        total_tokens,
+        total_cost_exact_usd,
+        total_quality_score,
+        p50_duration_ms,
+        p95_duration_ms,
+        p99_duration_ms,
+        created_at,
+        case
+            when is_global
+                then sum(case when is_global then 0 else 1 end) over (
+                    partition by aggregation_level, provider_used, period_start
+                )
+            else 1
+        end as contributing_tenants
+    from periods_aggregated
+),
+
+-- A global row only from enough tenants that no tenant's figures can be read off it, and at
+-- one level only: with global rows at two levels, a day minus its published hours would
+-- give the hours that were held back (the differencing attack).
+global_rows_filtered as (
+    select *
+    from tenants_counted
+    where
+        not is_global
+        or (
+            contributing_tenants >= {{ min_tenants }}
+            and aggregation_level = '{{ global_level }}'
+        )
+),
+
+final as (
+    select
+        {{ surrogate_key([
+            'aggregation_level',
+            timestamp_diff_ms(
+                "cast('1970-01-01 00:00:00+00' as timestamp with time zone)", 'period_start'
+            ),
+            'provider_used',
+            'tenant_id',
+        ]) }} as id,
+        provider_used as provider,
+        tenant_id,
+        period_start,
+        case aggregation_level
+            {%- for level, datepart in levels %}
+            when '{{ level }}' then {{ dbt.dateadd(datepart, 1, 'period_start') }}
+            {%- endfor %}
+        end as period_end,
+        aggregation_level,
+        total_executions,
+        successful_executions,
+        failed_executions,
+        timeout_executions,
+        cancelled_executions,
+        {{ floor_to_places(
+            safe_divide('100 * cast(successful_executions as numeric)', 'total_executions'), 2
+        ) }} as success_rate,
+        timed_executions,
+        cast(
+            {{ floor_to_places(safe_divide('total_completed_duration_ms', 'timed_executions'), 0) }}
+            as bigint
+        ) as avg_duration_ms,
+        p50_duration_ms,
+        p95_duration_ms,
+        p99_duration_ms,
+        cast(
+            {{ floor_to_places(safe_divide('total_tokens', 'executions_with_tokens'), 0) }}
+            as bigint
+        ) as avg_tokens_per_task,
+        executions_with_tokens,
+        priced_executions,
+        total_cost_exact_usd,
+        -- Floored at 16 decimals, never above the exact average: a divisor with 40 decimals
+        -- makes PostgreSQL carry the quotient to 40 decimals, far past the floor (a plain
+        -- numeric division rounds its last digit, up as often as down).
+        {{ floor_to_places(
+            safe_divide('total_cost_exact_usd', 'cast(priced_executions as numeric(60, 40))'),
+            16
+        ) }} as avg_cost_per_task,
+        scored_executions,
+        {{ floor_to_places(safe_divide('total_quality_score', 'scored_executions'), 2) }}
+            as avg_quality_score,
+        contributing_tenants,
+        created_at
+    from global_rows_filtered
+    -- A week or month that began before the horizon lost some of its tasks: it stays sealed.
+    where period_start >= {{ first_open_moment }}
+)
+
+select * from final

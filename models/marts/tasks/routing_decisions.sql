@@ -1,0 +1,116 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['tenant_id', 'provider_selected']},
+            {'columns': ['tenant_id', 'task_execution_id']},
+            {'columns': ['tenant_id', 'id'], 'unique': true},
+        ],
+    )
+}}
+
+with
+
+stg_router__routing_decisions as (
+    select
+        routing_decision_id,
+        task_execution_id,
+        tenant_id,
+        selected_provider_key,
+        routing_reason,
+        routing_strategy,
+        providers_evaluated,
+        cost_estimates,
+        user_preferences,
+        is_embedded,
+        decided_at,
+        _load_id,
+        _line_number,
+        _loaded_at
+    from {{ ref('stg_router__routing_decisions') }}
+),
+
+stg_router__task_executions as (
+    select
+        task_execution_id,
+        _loaded_at
+    from {{ ref('stg_router__task_executions') }}
+),
+
+{% if is_incremental() %}
+
+watermark as (
+    select
+        coalesce(max(_inputs_loaded_at), cast('-infinity' as timestamptz))
+        - cast('{{ var("lookback_days") }} days' as interval) as rebuild_since_at
+    from {{ this }}
+),
+
+-- Which decision of a task is the latest depends on all of them, and has_task_execution on
+-- the task: a new decision or a newly landed task re-builds every decision of its task.
+tasks_to_rebuild as (
+    select decisions.task_execution_id
+    from stg_router__routing_decisions as decisions
+    cross join watermark
+    where decisions._loaded_at > watermark.rebuild_since_at
+    union
+    select executions.task_execution_id
+    from stg_router__task_executions as executions
+    cross join watermark
+    where executions._loaded_at > watermark.rebuild_since_at
+    -- A decision not published yet, whatever its landing time (valid only since).
+    union
+    select decisions.task_execution_id
+    from stg_router__routing_decisions as decisions
+    where not exists (
+        select
+        from {{ this }} as built
+        where built.id = decisions.routing_decision_id
+    )
+),
+
+{% endif %}
+
+-- The order int_task_executions_with_savings uses to pick the decision behind a baseline.
+decisions_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by task_execution_id
+            order by decided_at desc nulls last, _loaded_at desc, routing_decision_id desc
+        ) as decision_rank
+    from stg_router__routing_decisions
+    {% if is_incremental() %}
+    where
+        task_execution_id in (
+            select tasks_to_rebuild.task_execution_id from tasks_to_rebuild
+        )
+    {% endif %}
+),
+
+final as (
+    select
+        decisions.routing_decision_id as id,
+        decisions.task_execution_id,
+        decisions.tenant_id,
+        decisions.selected_provider_key as provider_selected,
+        decisions.routing_reason,
+        decisions.routing_strategy,
+        decisions.providers_evaluated,
+        decisions.cost_estimates,
+        decisions.user_preferences,
+        decisions.is_embedded,
+        decisions.decided_at,
+        decisions._loaded_at as created_at,
+        decisions.decision_rank = 1 as is_latest_for_task,
+        executions.task_execution_id is not null as has_task_execution,
+        greatest(decisions._loaded_at, executions._loaded_at) as _inputs_loaded_at
+    from decisions_ranked as decisions
+    left join stg_router__task_executions as executions
+        on decisions.task_execution_id = executions.task_execution_id
+)
+
+select * from final

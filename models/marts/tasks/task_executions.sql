@@ -1,0 +1,271 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['tenant_id', 'timestamp_start']},
+            {'columns': ['tenant_id', 'provider_used']},
+            {'columns': ['tenant_id', 'task_type', 'provider_used']},
+            {'columns': ['tenant_id', 'status', 'timestamp_start']},
+            {'columns': ['tenant_id', 'id'], 'unique': true},
+        ],
+    )
+}}
+
+with
+
+stg_router__task_executions as (
+    select
+        task_execution_id,
+        tenant_id,
+        task_id,
+        agent_id,
+        provider_account_id,
+        task_type,
+        provider_key,
+        model,
+        pricing_tier,
+        status,
+        language,
+        complexity,
+        error_message,
+        metadata,
+        duration_ms,
+        tokens_used,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cache_write_tokens,
+        quality_score,
+        started_at,
+        ended_at,
+        _loaded_at
+    from {{ ref('stg_router__task_executions') }}
+),
+
+int_task_executions_costed as (
+    select
+        task_execution_id,
+        price_id,
+        cost_source,
+        token_cost_usd,
+        request_cost_usd,
+        time_cost_usd,
+        is_token_rate_assumed,
+        is_priced
+    from {{ ref('int_task_executions_costed') }}
+),
+
+int_task_executions_with_savings as (
+    select
+        task_execution_id,
+        default_price_id,
+        baseline_source,
+        actual_cost_usd,
+        baseline_cost_usd,
+        savings_usd,
+        is_in_savings
+    from {{ ref('int_task_executions_with_savings') }}
+),
+
+stg_router__routing_decisions as (
+    select
+        task_execution_id,
+        _loaded_at
+    from {{ ref('stg_router__routing_decisions') }}
+),
+
+stg_router__tenants as (
+    select
+        tenant_id,
+        _loaded_at
+    from {{ ref('stg_router__tenants') }}
+),
+
+int_provider_prices_effective as (
+    select
+        price_id,
+        effective_from_at,
+        _loaded_at
+    from {{ ref('int_provider_prices_effective') }}
+),
+
+-- The newest landing among everything a task's figures depend on: its own version, its
+-- routing decisions, its tenant (default provider) and the price rows it was priced with.
+-- Its maximum over the mart is the incremental watermark.
+decisions_loaded_at as (
+    select
+        task_execution_id,
+        max(_loaded_at) as decisions_loaded_at
+    from stg_router__routing_decisions
+    group by task_execution_id
+),
+
+{% if is_incremental() %}
+
+watermark as (
+    select
+        coalesce(max(_inputs_loaded_at), cast('-infinity' as timestamptz))
+        - cast('{{ var("lookback_days") }} days' as interval) as rebuild_since_at
+    from {{ this }}
+),
+
+-- A price row landed since the watermark can change the price of every task that started
+-- on or after its effective_from (a new row also ends the open-ended row before it).
+repricing_since as (
+    select min(prices.effective_from_at) as reprice_started_since_at
+    from int_provider_prices_effective as prices
+    cross join watermark
+    where prices._loaded_at > watermark.rebuild_since_at
+),
+
+tenants_changed as (
+    select tenants.tenant_id
+    from stg_router__tenants as tenants
+    cross join watermark
+    where tenants._loaded_at > watermark.rebuild_since_at
+),
+
+tasks_to_rebuild as (
+    select executions.task_execution_id
+    from stg_router__task_executions as executions
+    cross join watermark
+    cross join repricing_since
+    where
+        executions._loaded_at > watermark.rebuild_since_at
+        or executions.started_at >= repricing_since.reprice_started_since_at
+        or executions.tenant_id in (select tenants_changed.tenant_id from tenants_changed)
+    union
+    select decisions.task_execution_id
+    from decisions_loaded_at as decisions
+    cross join watermark
+    where decisions.decisions_loaded_at > watermark.rebuild_since_at
+    -- A task not published yet, whatever its landing time: e.g. rejected until a price row
+    -- made its provider known, a price that starts after the task itself.
+    union
+    select executions.task_execution_id
+    from stg_router__task_executions as executions
+    where not exists (
+        select
+        from {{ this }} as built
+        where built.id = executions.task_execution_id
+    )
+),
+
+{% endif %}
+
+tasks_joined as (
+    select
+        executions.task_execution_id,
+        executions.tenant_id,
+        executions.task_id,
+        executions.agent_id,
+        executions.task_type,
+        executions.provider_key,
+        executions.provider_account_id,
+        executions.model,
+        executions.pricing_tier,
+        executions.status,
+        executions.error_message,
+        executions.language,
+        executions.complexity,
+        executions.metadata,
+        costed.price_id,
+        savings.default_price_id,
+        costed.cost_source,
+        savings.baseline_source,
+        executions.duration_ms,
+        executions.tokens_used,
+        executions.input_tokens,
+        executions.output_tokens,
+        executions.cache_read_tokens,
+        executions.cache_write_tokens,
+        savings.actual_cost_usd,
+        savings.baseline_cost_usd,
+        savings.savings_usd,
+        costed.token_cost_usd,
+        costed.request_cost_usd,
+        costed.time_cost_usd,
+        executions.quality_score,
+        costed.is_priced,
+        costed.is_token_rate_assumed,
+        savings.is_in_savings,
+        executions.started_at,
+        executions.ended_at,
+        executions._loaded_at,
+        decisions.task_execution_id is not null as has_routing_decision,
+        greatest(
+            executions._loaded_at,
+            decisions.decisions_loaded_at,
+            tenants._loaded_at,
+            prices._loaded_at,
+            default_prices._loaded_at
+        ) as inputs_loaded_at
+    from stg_router__task_executions as executions
+    inner join int_task_executions_costed as costed
+        on executions.task_execution_id = costed.task_execution_id
+    inner join int_task_executions_with_savings as savings
+        on executions.task_execution_id = savings.task_execution_id
+    left join decisions_loaded_at as decisions
+        on executions.task_execution_id = decisions.task_execution_id
+    left join stg_router__tenants as tenants
+        on executions.tenant_id = tenants.tenant_id
+    left join int_provider_prices_effective as prices
+        on costed.price_id = prices.price_id
+    left join int_provider_prices_effective as default_prices
+        on savings.default_price_id = default_prices.price_id
+    {% if is_incremental() %}
+    where
+        executions.task_execution_id in (
+            select tasks_to_rebuild.task_execution_id from tasks_to_rebuild
+        )
+    {% endif %}
+),
+
+final as (
+    select
+        task_execution_id as id,
+        tenant_id,
+        task_id,
+        agent_id,
+        task_type,
+        provider_key as provider_used,
+        provider_account_id,
+        model,
+        pricing_tier,
+        status,
+        error_message,
+        language,
+        complexity,
+        metadata,
+        price_id,
+        default_price_id,
+        cost_source,
+        baseline_source,
+        duration_ms,
+        tokens_used,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cache_write_tokens,
+        actual_cost_usd as cost_actual,
+        baseline_cost_usd as cost_baseline,
+        savings_usd as savings,
+        token_cost_usd,
+        request_cost_usd,
+        time_cost_usd,
+        quality_score,
+        is_priced,
+        is_token_rate_assumed,
+        is_in_savings,
+        has_routing_decision,
+        started_at as timestamp_start,
+        ended_at as timestamp_end,
+        _loaded_at as created_at,
+        inputs_loaded_at as _inputs_loaded_at
+    from tasks_joined
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""The jobs the command line runs: load, scheduled run, checks, retention, forget-tenant, ROI."""

@@ -1,0 +1,402 @@
+"""`routing-analytics check`: data-quality gates, the consumer contract and monitoring.
+
+1. dbt tests tagged data_quality (design document 5.2 and the issue's gates), with their
+   severities: an error-severity gate that fails is an alert.
+2. The Great Expectations suite over the landed raw data and the published marts.
+3. Monitoring (design document 9): data freshness, data lag, missing cost data, storage,
+   dashboard query latency (the analyses/ queries, timed), tenant isolation.
+Every result is stored in monitoring.data_quality (one row per check per run; a schema of
+its own, so that the history survives `routing-analytics run` swapping the marts in) and
+printed; the exit code is 1 when an alert fires, so cron or an orchestrator can page someone.
+`schema` is the schema of the marts checked: analytics, or analytics_next before a swap.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+
+from routing_analytics.platform import db
+from routing_analytics.platform.config import Settings
+from routing_analytics.platform.ddl import apply_ddl
+from routing_analytics.platform.errors import LoaderError, UserError
+from routing_analytics.warehouse.dbt import run_dbt
+from routing_analytics.warehouse.gates import failure_lines, gate_results
+from routing_analytics.warehouse.relations import PUBLISHED_SCHEMA, STREAM_RECONCILIATION
+
+MAX_DATA_LAG_MINUTES = Decimal(5)
+MAX_MISSING_COST_PERCENT = Decimal(5)
+MAX_QUERY_LATENCY_MS = Decimal(2000)
+ISOLATION_CHECK = "tenant_isolation_violations"
+
+
+FRESHNESS = """
+select extract(epoch from now() - max(newest)) / 60
+from (
+    select max(_loaded_at) as newest from raw.task_executions
+    union all select max(_loaded_at) from raw.routing_decisions
+    union all select max(_loaded_at) from raw.usage_events
+) as streams
+"""
+
+DATA_LAG = """
+select greatest(
+    extract(epoch from (select max(_loaded_at) from raw.task_executions)
+        - (select max(_inputs_loaded_at) from {schema}.task_executions)) / 60,
+    0
+)
+"""
+
+MISSING_COST = """
+select 100.0 * count(*) filter (where not is_priced) / nullif(count(*), 0)
+from {schema}.task_executions
+"""
+
+STORAGE = """
+select namespace.nspname, sum(pg_total_relation_size(class.oid))
+from pg_catalog.pg_class as class
+inner join pg_catalog.pg_namespace as namespace on namespace.oid = class.relnamespace
+where class.relkind in ('r', 'm', 'p')
+  and namespace.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
+group by 1 order by 1
+"""
+
+ISOLATION_GAPS = """
+select class.relname
+from pg_catalog.pg_class as class
+inner join pg_catalog.pg_attribute as attribute
+    on attribute.attrelid = class.oid and attribute.attname = 'tenant_id'
+    and not attribute.attisdropped
+where class.relnamespace = %s::regnamespace
+  and class.relkind in ('r', 'p', 'v', 'm', 'f')
+  and not (
+    (class.relkind in ('r', 'p') and class.relrowsecurity and class.relforcerowsecurity)
+    or (class.relkind = 'v' and ('security_invoker=true' = any(class.reloptions)
+        or 'security_barrier=true' = any(class.reloptions)))
+  )
+order by 1
+"""
+
+# All history, for monitoring: the gates judge only what a run adds (unpublished loads).
+STREAM_RATES = f"""
+select stream,
+    round(100.0 * rejected_rows / nullif(raw_rows - withdrawn_rows, 0), 2),
+    round(100.0 * conflicting_rows / nullif(raw_rows - withdrawn_rows, 0), 2)
+from {STREAM_RECONCILIATION}
+order by 1
+"""
+
+BUSIEST_TENANT = """
+select tenant_id from {schema}.task_executions group by 1 order by count(*) desc limit 1
+"""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    kind: str
+    status: str  # pass | warn | fail | info
+    rows_failing: int | None = None
+    measured: Decimal | None = None
+    threshold: str | None = None
+    detail: str | None = None
+
+    @property
+    def blocks_publish(self) -> bool:
+        """Gates, the consumer contract and isolation hold a run back; the monitoring figures
+        (lag, all-history shares, latency) alert without withholding good data."""
+        return self.status == "fail" and (
+            self.kind in ("dbt_test", "expectations") or self.name == ISOLATION_CHECK
+        )
+
+
+def check_target(settings: Settings) -> Path:
+    """dbt's target folder for the checks; `run` builds into it so its results can be read."""
+    return settings.state_dir / "dbt" / "check-target"
+
+
+def run_checks(
+    settings: Settings,
+    data_docs: Path | None = None,
+    suffix: str = "",
+    *,
+    gates_already_run: bool = False,
+) -> list[CheckResult]:
+    """`gates_already_run`: a `dbt build` into check_target() just ran the gates (they are
+    tests of the build): read their results instead of running them a second time."""
+    target = check_target(settings)
+    schema = PUBLISHED_SCHEMA + suffix
+    # First: any dbt invocation (the gates below too) re-applies isolation on its way out.
+    with db.connect(settings) as conn:
+        gaps = [name for (name,) in conn.execute(ISOLATION_GAPS, (schema,)).fetchall()]
+    dbt_vars = ["--vars", json.dumps({"publish_suffix": suffix})]
+    _progress(1, "data-quality gates" + (" (results of this build)" if gates_already_run else ""))
+    results = dbt_gates(settings, target, dbt_vars, run_tests=not gates_already_run)
+    _progress(2, f"Great Expectations contract of raw and {schema}")
+    results += expectation_results(settings, data_docs, schema)
+    _progress(3, "monitoring (lag, shares, storage, dashboard latency, isolation)")
+    results += monitoring(settings, target, gaps, schema, dbt_vars)
+    _progress(4, "recording the results in monitoring.data_quality")
+    record(settings, results)
+    return results
+
+
+CHECK_STEPS = 4
+
+
+def _progress(step: int, what: str) -> None:
+    print(f"routing-analytics: check {step}/{CHECK_STEPS}: {what}", file=sys.stderr, flush=True)
+
+
+def dbt_gates(
+    settings: Settings, target: Path, dbt_vars: list[str], *, run_tests: bool = True
+) -> list[CheckResult]:
+    run_results = target / "run_results.json"
+    if run_tests:
+        # A dbt that fails before running any test must not leave an older run's results.
+        run_results.unlink(missing_ok=True)
+        run_dbt(
+            settings,
+            [
+                "test",
+                "--select",
+                "tag:data_quality",
+                "--target-path",
+                str(target),
+                "--quiet",
+                *dbt_vars,
+            ],
+        )
+    gates = gate_results(target)
+    if not gates:
+        raise UserError("dbt did not run the data-quality tests; run `routing-analytics build`")
+    lines = failure_lines(settings, gates)
+    for line in (line for gate_lines in lines.values() for line in gate_lines):
+        print(f"routing-analytics: {line}", file=sys.stderr, flush=True)
+    results = []
+    for gate in gates:
+        status = gate.status if gate.status in ("pass", "warn") else "fail"
+        results.append(
+            CheckResult(
+                name=gate.name,
+                kind="dbt_test",
+                status=status,
+                rows_failing=gate.failures,
+                threshold=gate.threshold,
+                detail=None if status != "fail" else "; ".join(lines.get(gate.name, []))[:2000],
+            )
+        )
+    return results
+
+
+def expectation_results(
+    settings: Settings, data_docs: Path | None, schema: str
+) -> list[CheckResult]:
+    from routing_analytics.operations.expectations import validate  # noqa: PLC0415  (2 s import)
+
+    failed = [r for r in validate(settings.database_url, schema, data_docs) if not r.success]
+    details = "; ".join(
+        f"{r.relation}: {r.expectation}({r.column or ''}) {r.unexpected} unexpected" for r in failed
+    )
+    return [
+        CheckResult(
+            name="great_expectations_contract",
+            kind="expectations",
+            status="fail" if failed else "pass",
+            rows_failing=sum(r.unexpected for r in failed),
+            threshold="0",
+            detail=details or None,
+        )
+    ]
+
+
+def monitoring(
+    settings: Settings, target: Path, gaps: list[str], schema: str, dbt_vars: list[str]
+) -> list[CheckResult]:
+    with db.connect(settings, autocommit=True) as conn:
+        freshness = _scalar(conn, FRESHNESS)
+        lag = _scalar(conn, DATA_LAG.format(schema=schema))
+        missing = _scalar(conn, MISSING_COST.format(schema=schema))
+        storage = dict(conn.execute(STORAGE).fetchall())
+        rates = conn.execute(STREAM_RATES).fetchall()
+        latency_ms, slowest = dashboard_latency(settings, conn, target, schema, dbt_vars)
+    return [
+        CheckResult("data_freshness_minutes", "monitor", "info", measured=freshness),
+        _threshold("data_lag_minutes", lag, MAX_DATA_LAG_MINUTES),
+        _threshold("missing_cost_data_percent", missing, MAX_MISSING_COST_PERCENT),
+        CheckResult(
+            "storage_bytes",
+            "monitor",
+            "info",
+            measured=Decimal(sum(storage.values())),
+            detail=json.dumps({schema: int(size) for schema, size in storage.items()}),
+        ),
+        _threshold("dashboard_query_latency_ms", latency_ms, MAX_QUERY_LATENCY_MS, slowest),
+        *_history_rates(rates),
+        CheckResult(
+            ISOLATION_CHECK,
+            "monitor",
+            "fail" if gaps else "pass",
+            rows_failing=len(gaps),
+            threshold="0",
+            detail=", ".join(gaps) or None,
+        ),
+    ]
+
+
+def _history_rates(rates: list[tuple[str, Decimal | None, Decimal | None]]) -> list[CheckResult]:
+    """Per stream, all history: shown and stored, never a gate (a past batch that was
+    published or withdrawn must not block the next run)."""
+    shares = {
+        "rejected_share": {stream: rejected for stream, rejected, _ in rates},
+        "duplicate_share": {stream: duplicate for stream, _, duplicate in rates},
+    }
+    return [
+        CheckResult(
+            f"{figure}_percent_all_history",
+            "monitor",
+            "info",
+            measured=max((v for v in per_stream.values() if v is not None), default=None),
+            detail=json.dumps({stream: str(value) for stream, value in per_stream.items()}),
+        )
+        for figure, per_stream in shares.items()
+    ]
+
+
+def dashboard_latency(
+    settings: Settings, conn: psycopg.Connection, target: Path, schema: str, dbt_vars: list[str]
+) -> tuple[Decimal | None, str | None]:
+    """The slowest of the analyses/ dashboard queries, run for the busiest tenant."""
+    run_dbt(
+        settings,
+        [
+            "compile",
+            "--select",
+            "resource_type:analysis",
+            "--target-path",
+            str(target),
+            "--quiet",
+            *dbt_vars,
+        ],
+    )
+    compiled = sorted((target / "compiled").rglob("analyses/*.sql"))
+    tenant = conn.execute(BUSIEST_TENANT.format(schema=schema)).fetchone()
+    if not compiled or tenant is None:
+        return None, None
+    timings = {}
+    with conn.transaction():
+        conn.execute("select set_config('app.tenant_id', %s, true)", tenant)
+        for query in compiled:
+            started = time.perf_counter()
+            conn.execute(query.read_text()).fetchall()
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            timings[query.stem] = Decimal(f"{elapsed_ms:.1f}")
+    slowest = max(timings, key=lambda name: timings[name])
+    return timings[slowest], slowest
+
+
+def record(settings: Settings, results: list[CheckResult]) -> None:
+    run_id = uuid.uuid4()
+    with db.connect(settings) as conn, conn.transaction():
+        apply_ddl(conn, "routing_analytics.operations", "ddl/monitoring.sql")
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "insert into monitoring.data_quality (run_id, checked_at, check_name, check_kind,"
+                " rows_failing, measured_value, threshold, status, detail)"
+                " values (%s, now(), %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        run_id,
+                        r.name,
+                        r.kind,
+                        r.rows_failing,
+                        r.measured,
+                        r.threshold,
+                        r.status,
+                        r.detail,
+                    )
+                    for r in results
+                ],
+            )
+
+
+def _threshold(
+    name: str, measured: Decimal | None, limit: Decimal, detail: str | None = None
+) -> CheckResult:
+    status = "info" if measured is None else ("fail" if measured > limit else "pass")
+    return CheckResult(
+        name, "monitor", status, measured=measured, threshold=f"<= {limit}", detail=detail
+    )
+
+
+def _scalar(conn: psycopg.Connection, query: str) -> Decimal | None:
+    row = conn.execute(query).fetchone()
+    value = None if row is None else row[0]
+    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+
+def print_check(
+    settings: Settings,
+    data_docs: Path | None,
+    suffix: str = "",
+    *,
+    gates_already_run: bool = False,
+) -> int:
+    results = run_checks(settings, data_docs, suffix, gates_already_run=gates_already_run)
+    width = max(len(r.name) for r in results)
+    print(f"  {'STATUS':<6} {'CHECK':<{width}}  {'MEASURED':>12}  THRESHOLD")
+    for r in results:
+        print(f"  {r.status.upper():<6} {r.name:<{width}}  {_shown(r):>12}  {r.threshold or ''}")
+        if r.status == "fail" and r.kind == "expectations" and r.detail:
+            for failure in r.detail.split("; "):
+                print(f"        {failure}")
+    if data_docs is not None:
+        print(f"Data Docs: {data_docs / 'index.html'}")
+    alerts = [r for r in results if r.status == "fail"]
+    if alerts:
+        raise CheckAlert(
+            "ALERT: "
+            + "; ".join(f"{r.name} ({r.detail or r.measured or r.rows_failing})" for r in alerts),
+            blocks_publish=any(r.blocks_publish for r in alerts),
+        )
+    print("all gates passed; no alert")
+    return 0
+
+
+def _shown(result: CheckResult) -> str:
+    """The measured figure (or failing rows) as shown; byte counts in human units."""
+    figure = result.rows_failing if result.measured is None else result.measured
+    if figure is None:
+        return "-"
+    if result.name.endswith("_bytes"):
+        return human_bytes(int(figure))
+    return str(figure)
+
+
+def human_bytes(size: int) -> str:
+    """1536 -> '1.5 KiB': powers of 1024, one decimal above bytes."""
+    if size < 1024:
+        return f"{size} B"
+    value = size / 1024
+    for unit in ("KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+class CheckAlert(LoaderError):
+    """A gate failed or a monitoring threshold was crossed: page someone."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, blocks_publish: bool = True) -> None:
+        super().__init__(message)
+        self.blocks_publish = blocks_publish

@@ -1,0 +1,100 @@
+"""`routing-analytics run INBOX`: the scheduled job (cron or an orchestrator calls this).
+
+In order: load what is new in the inbox folder; copy the published marts into analytics_next
+(the incremental marts continue from there); `dbt build` with the published schemas suffixed
+`_next`; the checks (gates, contract, monitoring) against analytics_next; then, in one
+transaction, swap analytics_next in for the live schema. A failed build or gate drops the
+`_next` schema and leaves the live marts exactly as they were: customers never see a
+half-built or unchecked set. A session advisory lock keeps two runs from overlapping: a second
+run exits with a clear message (exit 75, try again later) or, with --wait, waits.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from routing_analytics.operations.check import CheckAlert, check_target, print_check
+from routing_analytics.operations.load import load_paths
+from routing_analytics.platform import db
+from routing_analytics.platform.config import Settings
+from routing_analytics.platform.errors import TerminalError, TransientError, UserError
+from routing_analytics.platform.locks import run_lock
+from routing_analytics.warehouse.dbt import ensure_database, run_dbt
+from routing_analytics.warehouse.gates import print_failures
+from routing_analytics.warehouse.publish import (
+    NEXT,
+    drop_dbt_leftovers,
+    drop_next,
+    prepare_next,
+    swap_in_next,
+    unpublished_loads,
+)
+
+
+def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
+    if not inbox.is_dir():
+        raise UserError(f"inbox {inbox} is not a folder")
+    ensure_database(settings)
+    started = time.monotonic()
+    with run_lock(settings, wait=wait):
+        for leftover in drop_dbt_leftovers(settings):
+            print(f"run: dropped {leftover}, left by a build that was killed", flush=True)
+        _step("load", inbox)
+        has_files = any(inbox.iterdir())
+        load_code = load_paths(settings, [inbox], None, as_json=False) if has_files else 0
+        if load_code != 0:
+            error_type = {2: UserError, 75: TransientError}.get(load_code, TerminalError)
+            raise error_type("run stopped: some files failed to load; nothing was built")
+        _step("dbt build", "(into analytics_next)")
+        with db.connect(settings) as conn:
+            judged = unpublished_loads(conn)
+        prepare_next(settings)
+        # The data-quality gates are tests of this build: `check` reads their results from
+        # check_target() instead of running them again.
+        (check_target(settings) / "run_results.json").unlink(missing_ok=True)
+        try:
+            built = run_dbt(
+                settings,
+                [
+                    "build",
+                    "--exclude-resource-type",
+                    "unit_test",
+                    "--vars",
+                    '{"publish_suffix": "_next"}',
+                    "--target-path",
+                    str(check_target(settings)),
+                ],
+            )
+            print_failures(settings, check_target(settings))
+            if built != 0:
+                raise TerminalError(
+                    "run stopped: dbt build failed; the published marts are unchanged"
+                )
+            _step("check", "(analytics_next)")
+            alert = None
+            try:
+                print_check(settings, None, NEXT, gates_already_run=True)
+            except CheckAlert as raised:
+                if raised.blocks_publish:
+                    raise CheckAlert(
+                        f"{raised}; run stopped, the published marts are unchanged"
+                    ) from None
+                alert = raised
+        except BaseException:
+            drop_next(settings)
+            raise
+        _step("publish", "(swap analytics_next in)")
+        swap_in_next(settings, judged)
+    print(f"run: done in {time.monotonic() - started:.0f} s")
+    if alert is not None:
+        raise CheckAlert(
+            f"{alert}; published all the same (only the gates, the contract and isolation"
+            " hold a run back)",
+            blocks_publish=False,
+        )
+    return 0
+
+
+def _step(name: str, detail: object = "") -> None:
+    print(f"run: {name} {detail}".rstrip(), flush=True)

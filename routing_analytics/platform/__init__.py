@@ -1,0 +1,1 @@
+"""Settings, errors, connections, locks and the embedded and throwaway PostgreSQL servers."""

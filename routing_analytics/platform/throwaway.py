@@ -1,0 +1,85 @@
+"""A PostgreSQL that lives for one command: `routing-analytics throwaway-db -- CMD ...`.
+
+Without ANALYTICS_DATABASE_URL it is a fresh embedded server in a temporary folder on a free
+port; with it, a fresh database on that server. Either way it is gone afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+from routing_analytics.platform import embedded
+from routing_analytics.platform.config import (
+    DATABASE_URL_VAR,
+    EMBEDDED_DATABASE,
+    EMBEDDED_USER,
+    Settings,
+)
+from routing_analytics.platform.errors import UserError
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def throwaway_server(settings: Settings) -> Iterator[str]:
+    """Yield the URL of a database nobody else uses; remove it all afterwards."""
+    if not settings.embedded:
+        with throwaway_database(settings.database_url) as url:
+            yield url
+        return
+    folder = Path(tempfile.mkdtemp(prefix="routing-analytics-"))
+    port = free_port()
+    # A password of its own, as the embedded server has: no local user gets in by trust.
+    password = secrets.token_hex(16)
+    server = replace(
+        settings,
+        port=port,
+        pgdata=folder / "pgdata",
+        database_url=(
+            f"postgresql://{EMBEDDED_USER}:{password}@127.0.0.1:{port}/{EMBEDDED_DATABASE}"
+        ),
+    )
+    try:
+        embedded.start(server)
+        yield server.database_url
+    finally:
+        embedded.stop(server)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def throwaway_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server of `server_url`, dropped afterwards."""
+    name = f"ra_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    try:
+        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def run_with_throwaway(settings: Settings, command: list[str]) -> int:
+    if not command:
+        raise UserError("throwaway-db needs a command to run, e.g. -- pytest")
+    with throwaway_server(settings) as url, tempfile.TemporaryDirectory() as state_dir:
+        env = {**os.environ, DATABASE_URL_VAR: url, "ANALYTICS_STATE_DIR": state_dir}
+        return subprocess.run(command, env=env, check=False).returncode

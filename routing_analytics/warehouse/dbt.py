@@ -1,0 +1,81 @@
+"""Run dbt against the configured database, with its connection taken from our one setting."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from loader.raw_schema import apply_raw_ddl
+from routing_analytics.platform import db, embedded
+from routing_analytics.platform.config import Settings, dbt_environment
+from routing_analytics.platform.errors import TerminalError, UserError
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def ensure_database(settings: Settings) -> None:
+    """Start the embedded server when it is the one in use; an external one must be up."""
+    if settings.embedded:
+        embedded.start(settings)
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    profiles_dir = settings.state_dir / "dbt"
+    profiles_dir.mkdir(parents=True, exist_ok=True)
+    example = settings.project_dir / "profiles.yml.example"
+    if not example.exists():
+        raise UserError(f"{example} is missing; run from the repository")
+    target = profiles_dir / "profiles.yml"
+    if not target.exists() or target.read_text() != example.read_text():
+        shutil.copyfile(example, target)
+    return {**os.environ, **dbt_environment(settings), "DBT_PROFILES_DIR": str(profiles_dir)}
+
+
+def executable(name: str) -> str:
+    """A tool installed in our virtualenv (beside this Python), else on PATH."""
+    beside_python = Path(sys.executable).parent / name
+    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+    if found is None:
+        raise UserError(f"{name} is not installed; run `make install` (or `make demo`) first")
+    return found
+
+
+def apply_source_ddl(settings: Settings) -> None:
+    """dbt reads the loader's tables (raw, and the retention books) as sources: bring them to
+    this version's DDL first, so that a database loaded by an older version builds."""
+    with db.connect(settings) as conn:
+        apply_raw_ddl(conn)
+
+
+def run_dbt(settings: Settings, args: list[str], *, check: bool = False) -> int:
+    ensure_database(settings)
+    apply_source_ddl(settings)
+    command = [executable("dbt"), *args, "--project-dir", str(settings.project_dir)]
+    completed = subprocess.run(
+        command, env=dbt_env(settings), check=False, preexec_fn=_die_with_parent
+    )
+    if completed.returncode != 0 and check:
+        raise TerminalError(f"dbt {args[0]} failed (exit {completed.returncode}); see its output")
+    return completed.returncode
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the parent dies. A `run` killed with -9 would
+    otherwise leave dbt building on its own, without the run's lock, beside the next run."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def run_sqlfluff(settings: Settings, args: list[str]) -> int:
+    """sqlfluff's dbt templater compiles the models, so it needs the same connection as dbt."""
+    ensure_database(settings)
+    command = [executable("sqlfluff"), *args]
+    return subprocess.run(
+        command, env=dbt_env(settings), cwd=settings.project_dir, check=False
+    ).returncode

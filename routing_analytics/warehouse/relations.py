@@ -1,0 +1,55 @@
+"""The dbt relations that Python reads, cleans or checks, each named once; a test checks every
+name against the dbt manifest, so a renamed model cannot leave Python reading a stale name."""
+
+from __future__ import annotations
+
+PUBLISHED_SCHEMA = "analytics"
+
+# Published marts (schema analytics; `run` builds them into analytics_next first).
+TASK_EXECUTIONS = "analytics.task_executions"
+ROUTING_DECISIONS = "analytics.routing_decisions"
+PROVIDER_PERFORMANCE = "analytics.provider_performance"
+USAGE_ANALYTICS = "analytics.usage_analytics"
+DAILY_TENANT_METRICS = "analytics.daily_tenant_metrics"
+COST_BREAKDOWNS_DAILY = "analytics.cost_breakdowns_daily"
+CUSTOMER_ROI_SNAPSHOTS = "analytics.customer_roi_snapshots"
+# The ROI calculator function (post-hook of customer_roi_snapshots), not a dbt node.
+CALCULATE_ROI = "analytics.calculate_roi"
+
+# Staging: one row per raw row (base_) and the latest valid version (stg_).
+BASE_TASK_EXECUTIONS = "staging.base_router__task_executions"
+BASE_ROUTING_DECISIONS = "staging.base_router__routing_decisions"
+BASE_PROVIDER_PRICING = "staging.base_router__provider_pricing"
+BASE_USAGE_EVENTS = "staging.base_router__usage_events"
+BASE_TENANTS = "staging.base_router__tenants"
+STG_TASK_EXECUTIONS = "staging.stg_router__task_executions"
+STG_USAGE_EVENTS = "staging.stg_router__usage_events"
+
+# The accounting of every raw row.
+REJECTED_RECORDS = "int.int_rejected_records"
+STREAM_RECONCILIATION = "int.int_stream_reconciliation"
+
+# Every name above that a dbt model builds (schema.relation), for the manifest check.
+DBT_RELATIONS = (
+    TASK_EXECUTIONS,
+    ROUTING_DECISIONS,
+    PROVIDER_PERFORMANCE,
+    USAGE_ANALYTICS,
+    DAILY_TENANT_METRICS,
+    COST_BREAKDOWNS_DAILY,
+    CUSTOMER_ROI_SNAPSHOTS,
+    BASE_TASK_EXECUTIONS,
+    BASE_ROUTING_DECISIONS,
+    BASE_PROVIDER_PRICING,
+    BASE_USAGE_EVENTS,
+    BASE_TENANTS,
+    STG_TASK_EXECUTIONS,
+    STG_USAGE_EVENTS,
+    REJECTED_RECORDS,
+    STREAM_RECONCILIATION,
+)
+
+
+def in_schema(relation: str, schema: str) -> str:
+    """The same relation in another schema, e.g. a published mart in analytics_next."""
+    return f"{schema}.{relation.split('.', 1)[1]}"
