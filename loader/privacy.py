@@ -84,6 +84,7 @@ _SENSITIVE_KEY = re.compile(SENSITIVE_KEY_PATTERN, re.IGNORECASE)
 _KEY_WORD = re.compile(r"[^a-z0-9]+")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SENSITIVE_VALUE = re.compile("|".join(f"(?:{p})" for p, _ in REDACTIONS) + r"|\n")
+CANONICAL_UUID = re.compile(r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
 _SENSITIVE_IDENTIFIER = re.compile(
     "|".join(
         f"(?:{p})" for p in (SECRET_PATTERN, EMAIL_PATTERN, IP_PATTERN, IDENTIFIER_PATH_PATTERN)
@@ -166,10 +167,18 @@ def _is_sensitive_short_value(value: str) -> bool:
     return _SENSITIVE_VALUE.search(value) is not None
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def is_sensitive_identifier(value: str) -> bool:
     """An identifier field's value that is (or holds) a secret, an e-mail, an IP address or
-    a file path. Cached: agents, models and languages repeat in every record."""
+    a file path. A canonical UUID (the usual task id, unique per record) is none of them:
+    hex digits and hyphens hold no @, /, \\, dots or a run of 32 token characters."""
+    if CANONICAL_UUID.fullmatch(value):
+        return False
+    return _is_sensitive_other_identifier(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _is_sensitive_other_identifier(value: str) -> bool:
+    """Cached: agents, models and languages repeat in every record."""
     if len(value) > MAX_INSPECTED_CHARS:
         return True
     return _SENSITIVE_IDENTIFIER.search(_compatibility_folded(value)) is not None

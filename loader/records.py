@@ -35,7 +35,11 @@ MAX_NESTING = 32
 # point and 16383 after it. Only lines with a long exponent can break that.
 MAX_INTEGER_DIGITS = 131_072
 MAX_FRACTION_DIGITS = 16_383
-LONG_EXPONENT = re.compile(rb"[0-9][eE][+-]?[0-9]{4}")
+# A digit, then an exponent of four digits or more: a candidate huge number, or the middle of
+# an id (a UUID's "9e1234"), which _has_long_exponent tells apart.
+EXPONENT_TAIL = re.compile(rb"[0-9][eE][+-]?[0-9]{4}")
+NUMBER_BYTES = frozenset(b"0123456789.")
+WORD_BYTES = frozenset(b"0123456789.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 # How many number warnings one file reports line by line; the rest are counted.
 MAX_LISTED_WARNINGS = 20
 JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
@@ -150,9 +154,11 @@ def _parse_object(content: bytes) -> dict[str, Any] | str:
 
 def _unlandable_reason(record: dict[str, Any], content: bytes) -> str | None:
     """Why a parsed object cannot be landed as it is, if it cannot."""
-    if _nesting_exceeds(record, MAX_NESTING):
+    # Nesting needs an opening bracket per level: most lines have too few to be worth a walk.
+    brackets = content.count(b"{") + content.count(b"[")
+    if brackets > MAX_NESTING and _nesting_exceeds(record, MAX_NESTING):
         return f"nested deeper than {MAX_NESTING} levels"
-    may_hold_huge_number = len(content) > MAX_FRACTION_DIGITS or LONG_EXPONENT.search(content)
+    may_hold_huge_number = len(content) > MAX_FRACTION_DIGITS or _has_long_exponent(content)
     if may_hold_huge_number and _has_unstorable_number(content):
         return (
             "a number PostgreSQL cannot store (more than"
@@ -211,6 +217,21 @@ def _nesting_exceeds(value: object, limit: int) -> bool:
         if depth > limit:
             return True
         stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _has_long_exponent(content: bytes) -> bool:
+    """A number with a four-digit exponent somewhere in the line: the digits before an
+    exponent tail start after a byte that cannot be part of a word. Linear: each walk back
+    stops at the previous tail's "e"."""
+    if EXPONENT_TAIL.search(content) is None:
+        return False
+    for match in EXPONENT_TAIL.finditer(content):
+        start = match.start()
+        while start > 0 and content[start - 1] in NUMBER_BYTES:
+            start -= 1
+        if start == 0 or content[start - 1] not in WORD_BYTES:
+            return True
     return False
 
 

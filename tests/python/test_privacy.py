@@ -8,8 +8,14 @@ import pytest
 import yaml
 
 from loader import privacy
-from loader.privacy import Pseudonymiser, load_or_create_key, redact_text, scrub_entries
-from loader.records import LineProcessor
+from loader.privacy import (
+    Pseudonymiser,
+    is_sensitive_identifier,
+    load_or_create_key,
+    redact_text,
+    scrub_entries,
+)
+from loader.records import LineProcessor, _has_long_exponent
 from loader.streams import STREAMS
 from routing_analytics.platform.config import project_dir
 
@@ -182,3 +188,27 @@ def test_the_staging_copy_of_the_patterns_is_fast_on_hostile_text(conn, name):
             (text, limit, pattern, text, limit, pattern),
         ).fetchone()
     assert time.perf_counter() - started < 2.0, name
+
+
+@pytest.mark.parametrize(
+    ("line", "has_one"),
+    [
+        (b'{"cost": 1e5000}', True),
+        (b'{"cost": -2.5E+4000}', True),
+        (b"[12e-1234]", True),
+        (b'{"note": "x 1e9999"}', True),  # inside a string: checked, never missed
+        (b'{"cost": 1e400}', False),
+        (b'{"task_id": "task_ab9e1234"}', False),  # the middle of an id
+        (b'{"id": "1ba0aedb9e12345f"}', False),
+    ],
+)
+def test_only_numbers_with_a_long_exponent_get_the_exact_number_check(line, has_one):
+    """The cheap test that sends a line to the exact (slow) number check: every number with
+    a four-digit exponent, and not the "9e1234" in the middle of most hex ids."""
+    assert _has_long_exponent(line) is has_one
+
+
+def test_canonical_uuids_skip_the_identifier_patterns_and_nothing_else_does():
+    assert not is_sensitive_identifier("1ba0aedb-87dc-4252-bfa1-c63b36a5d277")
+    for bait in ("ops@example.com", "/srv/app/main.py", "10.1.2.3", "sk-" + "a1" * 10):
+        assert is_sensitive_identifier(bait), bait
