@@ -85,6 +85,10 @@ _KEY_WORD = re.compile(r"[^a-z0-9]+")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SENSITIVE_VALUE = re.compile("|".join(f"(?:{p})" for p, _ in REDACTIONS) + r"|\n")
 CANONICAL_UUID = re.compile(r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
+# Lowercase letters, digits and _ up to 23 characters ("task_9b95d5c7e3e51650") match no
+# pattern: no @ / \ : . = - or space, no uppercase (AKIA, AIza), shorter than gh?_ + 20
+# and a 32-character token. tests/python/test_privacy.py checks the patterns agree.
+SHORT_LOWERCASE_WORD = re.compile(r"[a-z0-9_]{1,23}")
 _SENSITIVE_IDENTIFIER = re.compile(
     "|".join(
         f"(?:{p})" for p in (SECRET_PATTERN, EMAIL_PATTERN, IP_PATTERN, IDENTIFIER_PATH_PATTERN)
@@ -169,9 +173,10 @@ def _is_sensitive_short_value(value: str) -> bool:
 
 def is_sensitive_identifier(value: str) -> bool:
     """An identifier field's value that is (or holds) a secret, an e-mail, an IP address or
-    a file path. A canonical UUID (the usual task id, unique per record) is none of them:
-    hex digits and hyphens hold no @, /, \\, dots or a run of 32 token characters."""
-    if CANONICAL_UUID.fullmatch(value):
+    a file path. A canonical UUID or a short lowercase word (the usual task ids, unique per
+    record, so never cached) is none of them: hex digits and hyphens hold no @, /, \\, dots
+    or a run of 32 token characters."""
+    if SHORT_LOWERCASE_WORD.fullmatch(value) or CANONICAL_UUID.fullmatch(value):
         return False
     return _is_sensitive_other_identifier(value)
 

@@ -137,9 +137,11 @@ def _parse_object(content: bytes) -> dict[str, Any] | str:
     """The line as a JSON object (for inspection only), or why it is not one we can land."""
     if not content.strip():
         return "blank line"
+    read_as_doubles = True
     try:
         record = orjson.loads(content)
     except orjson.JSONDecodeError as error:
+        read_as_doubles = False
         record = (
             "not valid JSON: nested too deeply"
             if "recursion" in str(error)
@@ -149,16 +151,23 @@ def _parse_object(content: bytes) -> dict[str, Any] | str:
             return record
     if not isinstance(record, dict):
         return f"not a JSON object (a JSON {JSON_KINDS.get(type(record), 'null')})"
-    return _unlandable_reason(record, content) or record
+    return _unlandable_reason(record, content, read_as_doubles=read_as_doubles) or record
 
 
-def _unlandable_reason(record: dict[str, Any], content: bytes) -> str | None:
+def _unlandable_reason(
+    record: dict[str, Any], content: bytes, *, read_as_doubles: bool
+) -> str | None:
     """Why a parsed object cannot be landed as it is, if it cannot."""
     # Nesting needs an opening bracket per level: most lines have too few to be worth a walk.
     brackets = content.count(b"{") + content.count(b"[")
     if brackets > MAX_NESTING and _nesting_exceeds(record, MAX_NESTING):
         return f"nested deeper than {MAX_NESTING} levels"
-    may_hold_huge_number = len(content) > MAX_FRACTION_DIGITS or _has_long_exponent(content)
+    # orjson refuses a number too big for a double, so a line it read can only hold one
+    # with too many fraction digits: a long literal, or a negative exponent.
+    may_hold_huge_number = len(content) > MAX_FRACTION_DIGITS or (
+        (not read_as_doubles or b"e-" in content or b"E-" in content)
+        and _has_long_exponent(content)
+    )
     if may_hold_huge_number and _has_unstorable_number(content):
         return (
             "a number PostgreSQL cannot store (more than"

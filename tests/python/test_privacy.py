@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import stat
+import uuid
 
 import pytest
 import yaml
@@ -212,3 +214,20 @@ def test_canonical_uuids_skip_the_identifier_patterns_and_nothing_else_does():
     assert not is_sensitive_identifier("1ba0aedb-87dc-4252-bfa1-c63b36a5d277")
     for bait in ("ops@example.com", "/srv/app/main.py", "10.1.2.3", "sk-" + "a1" * 10):
         assert is_sensitive_identifier(bait), bait
+
+
+def test_the_identifier_fast_paths_never_skip_what_the_patterns_would_catch():
+    """is_sensitive_identifier answers UUIDs and short lowercase words without the patterns;
+    the full patterns must agree on every such value, hostile ones included."""
+    rng = random.Random(7)
+    word = "abcdefghijklmnopqrstuvwxyz0123456789_"
+    values = [
+        prefix + "".join(rng.choice(word) for _ in range(length))
+        for prefix in ("", "ghp_", "gho_", "ghs_", "github_pat_", "sk_", "xoxb_", "token_", "ip_")
+        for length in range(0, 24)
+    ]
+    values += ["".join(rng.choice(word) for _ in range(rng.randint(1, 23))) for _ in range(5000)]
+    values += [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(1000)]
+    for value in values:
+        if privacy.SHORT_LOWERCASE_WORD.fullmatch(value) or privacy.CANONICAL_UUID.fullmatch(value):
+            assert privacy._SENSITIVE_IDENTIFIER.search(value) is None, value
