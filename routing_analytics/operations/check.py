@@ -29,7 +29,12 @@ from routing_analytics.platform.ddl import apply_ddl
 from routing_analytics.platform.errors import LoaderError, UserError
 from routing_analytics.warehouse.dbt import run_dbt
 from routing_analytics.warehouse.gates import failure_lines, gate_results
-from routing_analytics.warehouse.relations import PUBLISHED_SCHEMA, STREAM_RECONCILIATION
+from routing_analytics.warehouse.relations import (
+    PUBLISHED_SCHEMA,
+    STREAM_RECONCILIATION,
+    TASK_EXECUTIONS,
+    in_schema,
+)
 
 MAX_DATA_LAG_MINUTES = Decimal(5)
 MAX_MISSING_COST_PERCENT = Decimal(5)
@@ -49,14 +54,14 @@ from (
 DATA_LAG = """
 select greatest(
     extract(epoch from (select max(_loaded_at) from raw.task_executions)
-        - (select max(_inputs_loaded_at) from {schema}.task_executions)) / 60,
+        - (select max(_inputs_loaded_at) from {tasks})) / 60,
     0
 )
 """
 
 MISSING_COST = """
 select 100.0 * count(*) filter (where not is_priced) / nullif(count(*), 0)
-from {schema}.task_executions
+from {tasks}
 """
 
 STORAGE = """
@@ -78,8 +83,7 @@ where class.relnamespace = %s::regnamespace
   and class.relkind in ('r', 'p', 'v', 'm', 'f')
   and not (
     (class.relkind in ('r', 'p') and class.relrowsecurity and class.relforcerowsecurity)
-    or (class.relkind = 'v' and ('security_invoker=true' = any(class.reloptions)
-        or 'security_barrier=true' = any(class.reloptions)))
+    or (class.relkind = 'v' and 'security_invoker=true' = any(class.reloptions))
   )
 order by 1
 """
@@ -94,7 +98,7 @@ order by 1
 """
 
 BUSIEST_TENANT = """
-select tenant_id from {schema}.task_executions group by 1 order by count(*) desc limit 1
+select tenant_id from {tasks} group by 1 order by count(*) desc limit 1
 """
 
 
@@ -220,10 +224,11 @@ def expectation_results(
 def monitoring(
     settings: Settings, target: Path, gaps: list[str], schema: str, dbt_vars: list[str]
 ) -> list[CheckResult]:
+    tasks = in_schema(TASK_EXECUTIONS, schema)
     with db.connect(settings, autocommit=True) as conn:
         freshness = _scalar(conn, FRESHNESS)
-        lag = _scalar(conn, DATA_LAG.format(schema=schema))
-        missing = _scalar(conn, MISSING_COST.format(schema=schema))
+        lag = _scalar(conn, DATA_LAG.format(tasks=tasks))
+        missing = _scalar(conn, MISSING_COST.format(tasks=tasks))
         storage = dict(conn.execute(STORAGE).fetchall())
         rates = conn.execute(STREAM_RATES).fetchall()
         latency_ms, slowest = dashboard_latency(settings, conn, target, schema, dbt_vars)
@@ -287,7 +292,8 @@ def dashboard_latency(
         ],
     )
     compiled = sorted((target / "compiled").rglob("analyses/*.sql"))
-    tenant = conn.execute(BUSIEST_TENANT.format(schema=schema)).fetchone()
+    busiest = BUSIEST_TENANT.format(tasks=in_schema(TASK_EXECUTIONS, schema))
+    tenant = conn.execute(busiest).fetchone()
     if not compiled or tenant is None:
         return None, None
     timings = {}

@@ -26,8 +26,8 @@ import xstatic.pkg.jquery
 from routing_analytics.platform.config import Settings
 from routing_analytics.platform.errors import TerminalError
 from routing_analytics.warehouse.dbt import run_dbt
+from routing_analytics.warehouse.relations import PUBLISHED_SCHEMA
 
-PUBLISHED_SCHEMA = "analytics"
 VENDOR = "vendor"
 # CDN address (its stable part) -> the local copy, relative to the vendor folder.
 LOCAL_COPIES = {

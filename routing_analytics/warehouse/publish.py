@@ -40,7 +40,7 @@ PUBLISH_RETRY_DELAYS_S = (1.0, 2.0, 4.0, 8.0, 15.0)
 LIVE_TABLES = """
 select class.relname
 from pg_catalog.pg_class as class
-where class.relnamespace = 'analytics'::regnamespace and class.relkind in ('r', 'p')
+where class.relnamespace = %s::regnamespace and class.relkind in ('r', 'p')
 order by 1
 """
 
@@ -85,13 +85,15 @@ def prepare_next(settings: Settings) -> None:
     the incremental marts continue from the published state, the others are rebuilt."""
     drop_next(settings)
     with db.connect(settings) as conn, conn.transaction():
-        conn.execute(sql.SQL("create schema {}").format(sql.Identifier("analytics" + NEXT)))
-        if conn.execute("select to_regnamespace('analytics') is not null").fetchone() != (True,):
+        conn.execute(sql.SQL("create schema {}").format(sql.Identifier(PUBLISHED_SCHEMA + NEXT)))
+        if conn.execute(
+            "select to_regnamespace(%s) is not null", (PUBLISHED_SCHEMA,)
+        ).fetchone() != (True,):
             return
-        for (table,) in conn.execute(LIVE_TABLES).fetchall():
+        for (table,) in conn.execute(LIVE_TABLES, (PUBLISHED_SCHEMA,)).fetchall():
             live, copy = (
-                sql.Identifier("analytics", table),
-                sql.Identifier("analytics" + NEXT, table),
+                sql.Identifier(PUBLISHED_SCHEMA, table),
+                sql.Identifier(PUBLISHED_SCHEMA + NEXT, table),
             )
             conn.execute(sql.SQL("create table {} (like {} including all)").format(copy, live))
             conn.execute(sql.SQL("insert into {} select * from {}").format(copy, live))

@@ -16,7 +16,7 @@ import pytest
 from psycopg import sql
 
 from routing_analytics.operations.logins import create_login
-from routing_analytics.platform.config import load_settings
+from routing_analytics.platform.config import Settings, load_settings
 from routing_analytics.warehouse.dbt import run_dbt
 
 pytestmark = pytest.mark.integration
@@ -47,15 +47,21 @@ def login_url(url: str, user: str, password: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def logins(warehouse, tmp_path_factory) -> Iterator[dict[str, str]]:
-    """One login per reader role, made as `routing-analytics create-login` makes them (with
-    the session settings a production login gets), for this module only."""
-    settings = replace(
+def warehouse_settings(warehouse, tmp_path_factory) -> Settings:
+    """The settings of the shared warehouse, for calling the commands' code directly."""
+    return replace(
         load_settings(),
         database_url=warehouse.url,
         embedded=False,
         state_dir=tmp_path_factory.mktemp("state"),
     )
+
+
+@pytest.fixture(scope="module")
+def logins(warehouse, warehouse_settings) -> Iterator[dict[str, str]]:
+    """One login per reader role, made as `routing-analytics create-login` makes them (with
+    the session settings a production login gets), for this module only."""
+    settings = warehouse_settings
     urls = {}
     suffix = secrets.token_hex(4)
     for kind, role in (("reader", READER_ROLE), ("analyst", ANALYST_ROLE)):
@@ -132,9 +138,7 @@ def test_every_tenant_relation_has_forced_row_level_security(warehouse, tenant_r
             where class.relnamespace = %s::regnamespace and class.relname = any(%s)
               and not (
                 (class.relkind in ('r', 'p') and class.relrowsecurity and class.relforcerowsecurity)
-                or (class.relkind = 'v' and (
-                    'security_invoker=true' = any(class.reloptions)
-                    or 'security_barrier=true' = any(class.reloptions)))
+                or (class.relkind = 'v' and 'security_invoker=true' = any(class.reloptions))
               )
             """,
             (SCHEMA, [r.name for r in tenant_relations]),
@@ -396,13 +400,12 @@ def test_every_index_of_a_tenant_relation_leads_with_tenant_id(warehouse, tenant
     assert others == []
 
 
-def test_an_index_that_does_not_lead_with_tenant_id_is_dropped(warehouse):
+def test_an_index_that_does_not_lead_with_tenant_id_is_dropped(warehouse, warehouse_settings):
     """A mart given an index on date alone (a reader's plan would count other tenants' rows
     of the day) loses it at the next dbt invocation."""
     with psycopg.connect(warehouse.url, autocommit=True) as owner:
         owner.execute("create index stray_by_date on analytics.usage_analytics (date)")
-    settings = replace(load_settings(), database_url=warehouse.url, embedded=False)
     # Any dbt invocation ends with apply_tenant_isolation (on-run-end).
-    assert run_dbt(settings, ["run", "--select", "providers"]) == 0
+    assert run_dbt(warehouse_settings, ["run", "--select", "providers"]) == 0
     with psycopg.connect(warehouse.url) as owner:
         assert owner.execute("select to_regclass('analytics.stray_by_date')").fetchone() == (None,)
