@@ -37,9 +37,13 @@ lint: install
 test: lint
 	$(CLI) throwaway-db -- $(MAKE) --no-print-directory test-with-database
 
+# Each test has a database of its own, so the tests run on several workers; a group of tests
+# that share one warehouse they change stay on one worker (tests/python/conftest.py).
+TEST_WORKERS ?= 3
+
 test-with-database:
 	$(CLI) lint
-	$(BIN)/pytest --durations 10
+	$(BIN)/pytest -n $(TEST_WORKERS) --durations 10
 
 # The tests that need no warehouse: pytest without the integration ones, and dbt's unit
 # tests on empty relations (dbt needs the models' parents to exist, not their rows).

@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from psycopg import sql
 
 from routing_analytics.platform import embedded
 from routing_analytics.platform.config import (
@@ -67,14 +68,33 @@ def throwaway_server(settings: Settings) -> Iterator[str]:
 @contextmanager
 def throwaway_database(server_url: str) -> Iterator[str]:
     """A new, empty database on the server of `server_url`, dropped afterwards."""
-    name = f"ra_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
+    url = create_database(server_url)
     try:
-        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+        yield url
     finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+        drop_database(server_url, url)
+
+
+def create_database(server_url: str, template: str | None = None) -> str:
+    """A new database on the server of `server_url`, empty or a copy of the database of
+    the URL `template`; its URL."""
+    name = f"ra_test_{uuid.uuid4().hex[:12]}"
+    create = sql.SQL("create database {}").format(sql.Identifier(name))
+    if template is not None:
+        source = sql.Identifier(urlsplit(template).path.lstrip("/"))
+        create = sql.SQL("{} template {}").format(create, source)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(create)
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+
+
+def drop_database(server_url: str, url: str) -> None:
+    """Drop the database of `url` (made by create_database), whoever is still connected."""
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
 
 
 def run_with_throwaway(settings: Settings, command: list[str]) -> int:

@@ -11,6 +11,7 @@ failed without opening dbt's files.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,7 +136,8 @@ def gated_build(settings: Settings, dbt_args: list[str], *, published_by: str = 
 
 
 def target_path(settings: Settings, dbt_args: list[str]) -> Path:
-    """Where this dbt invocation writes run_results.json (--target-path, else target/)."""
+    """Where this dbt invocation writes run_results.json: --target-path, else dbt's
+    DBT_TARGET_PATH, else target/ (relative paths from the project, as dbt reads them)."""
     if "--target-path" in dbt_args[:-1]:
         return Path(dbt_args[dbt_args.index("--target-path") + 1])
-    return settings.project_dir / "target"
+    return settings.project_dir / os.environ.get("DBT_TARGET_PATH", "target")

@@ -6,11 +6,15 @@ otherwise a throwaway embedded server is started for the session.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
+import pickle
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -21,11 +25,60 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from loader.privacy import Pseudonymiser
 from routing_analytics.platform.config import DATABASE_URL_VAR, Settings, load_settings
-from routing_analytics.platform.throwaway import throwaway_database, throwaway_server
+from routing_analytics.platform.throwaway import (
+    create_database,
+    drop_database,
+    throwaway_database,
+    throwaway_server,
+)
 from routing_analytics.tools.generate import GenerateOptions, GenerateResult, generate
+
+DBT_FOLDER = pytest.StashKey[Path]()
+
+
+# Modules whose tests share one warehouse that they change, in order: one worker runs each.
+SHARED_WAREHOUSE_MODULES = frozenset(
+    {"test_retention.py", "test_gdpr.py", "test_incremental_marts.py"}
+)
+
+
+class OneWorkerPerSharedModule(LoadScopeScheduling):
+    """xdist's `--dist load`, except that the tests of a module in SHARED_WAREHOUSE_MODULES
+    go to one worker (xdist's own xdist_group marker does nothing under pytest 9). Modules
+    with the most tests are handed out first (xdist's loadscope order)."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        module = nodeid.split("::", 1)[0]
+        return module if module.rsplit("/", 1)[-1] in SHARED_WAREHOUSE_MODULES else nodeid
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> OneWorkerPerSharedModule:
+    return OneWorkerPerSharedModule(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that need a database first: the quick ones then fill the workers' last minutes."""
+    items.sort(key=lambda item: item.get_closest_marker("integration") is None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each pytest process (every xdist worker) gets dbt target and log folders of its own:
+    dbt processes sharing target/ overwrite each other's manifest and run results, and the
+    developer's own target/ stays as it was."""
+    folder = Path(tempfile.mkdtemp(prefix="routing-analytics-dbt-"))
+    config.stash[DBT_FOLDER] = folder
+    os.environ["DBT_TARGET_PATH"] = str(folder / "target")
+    os.environ["DBT_LOG_PATH"] = str(folder / "logs")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if DBT_FOLDER in config.stash:
+        shutil.rmtree(config.stash[DBT_FOLDER], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +129,7 @@ class Warehouse:
     url: str
     generated: GenerateResult
     env: dict[str, str]
+    template_url: str | None = None  # a pristine copy to clone, of a shared warehouse
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -88,6 +142,25 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def load_and_build(
+    url: str,
+    folder: Path,
+    options: GenerateOptions,
+    before_build: Callable[[str, GenerateResult], None] | None = None,
+) -> Warehouse:
+    """Generated data loaded into the database of `url` and built with dbt build
+    --full-refresh (state, such as the pseudonym key, in folder/state)."""
+    generated = generate(options)
+    env = {**os.environ, DATABASE_URL_VAR: url, "ANALYTICS_STATE_DIR": str(folder / "state")}
+    loaded = cli(env, "load", str(options.out_dir))
+    assert loaded.returncode == 0, loaded.stderr
+    if before_build is not None:
+        before_build(url, generated)
+    built = cli(env, "build", "--full-refresh")
+    assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-2000:]
+    return Warehouse(url=url, generated=generated, env=env)
+
+
 @contextmanager
 def built_database(
     server_url: str,
@@ -95,42 +168,145 @@ def built_database(
     options: GenerateOptions,
     before_build: Callable[[str, GenerateResult], None] | None = None,
 ) -> Iterator[Warehouse]:
-    """Generated data loaded into a fresh database and built with dbt build --full-refresh."""
-    generated = generate(options)
+    """A fresh database of its own, loaded and built (load_and_build), dropped afterwards."""
     with throwaway_database(server_url) as url:
-        env = {
-            **os.environ,
-            "ANALYTICS_DATABASE_URL": url,
-            "ANALYTICS_STATE_DIR": str(folder / "state"),
-        }
-        loaded = cli(env, "load", str(options.out_dir))
-        assert loaded.returncode == 0, loaded.stderr
-        if before_build is not None:
-            before_build(url, generated)
-        built = cli(env, "build", "--full-refresh")
-        assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-2000:]
-        yield Warehouse(url=url, generated=generated, env=env)
+        yield load_and_build(url, folder, options, before_build)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def shared_warehouse(
+    server_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    key: str,
+    build: Callable[[str, Path], Warehouse],
+) -> Iterator[Warehouse]:
+    """One warehouse for all the xdist workers of a test run, built once into a template
+    database that nobody connects to; the tests read a copy of it, and a test that changes
+    it asks for a copy of its own (`warehouse_copy`). The first worker that needs it builds
+    it, the last one done with it drops it (a worker that needs it after that builds it
+    again). Each worker gets a copy of the state folder, so that commands in two workers
+    never write into one dbt target."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    book, lock, folder = root / f"{key}.pickle", root / f"{key}.lock", root / key
+    with _locked(lock):
+        users, built = pickle.loads(book.read_bytes()) if book.exists() else (0, None)
+        if built is None:
+            built = _build_template(server_url, folder, build)
+        book.write_bytes(pickle.dumps((users + 1, built)))
+    state = tmp_path_factory.mktemp(f"{key}-state")
+    shutil.copytree(folder / "state", state, dirs_exist_ok=True)
+    try:
+        yield replace(built, env={**built.env, "ANALYTICS_STATE_DIR": str(state)})
+    finally:
+        with _locked(lock):
+            users, built = pickle.loads(book.read_bytes())
+            if users == 1:
+                for url in (built.url, built.template_url):
+                    drop_database(server_url, url)
+                built = None
+            book.write_bytes(pickle.dumps((users - 1, built)))
+
+
+def _build_template(
+    server_url: str, folder: Path, build: Callable[[str, Path], Warehouse]
+) -> Warehouse:
+    shutil.rmtree(folder, ignore_errors=True)
+    template = create_database(server_url)
+    try:
+        built = build(template, folder)
+        url = create_database(server_url, template=template)
+    except BaseException:
+        drop_database(server_url, template)
+        raise
+    return replace(built, url=url, env={**built.env, DATABASE_URL_VAR: url}, template_url=template)
+
+
+@contextmanager
+def copy_of(built: Warehouse, server_url: str, folder: Path) -> Iterator[Warehouse]:
+    """A database of its own copied from the template of a shared warehouse, with a copy of
+    its state folder: for a test that changes what it is given."""
+    assert built.template_url is not None
+    url = create_database(server_url, template=built.template_url)
+    state = folder / "copied-state"
+    shutil.copytree(built.env["ANALYTICS_STATE_DIR"], state)
+    try:
+        yield replace(
+            built,
+            url=url,
+            env={**built.env, DATABASE_URL_VAR: url, "ANALYTICS_STATE_DIR": str(state)},
+        )
+    finally:
+        drop_database(server_url, url)
+
+
+@pytest.fixture
+def warehouse_copy(warehouse: Warehouse, server_url: str, tmp_path: Path) -> Iterator[Warehouse]:
+    """The session warehouse, copied for a test that changes it."""
+    with copy_of(warehouse, server_url, tmp_path) as copied:
+        yield copied
+
+
+@pytest.fixture(scope="session")
+def published(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """A small warehouse as one `routing-analytics run` of a generated inbox published it
+    (3 tenants, 2 days, 1,500 tasks, no faults): where the tests of later runs start."""
+
+    def run_once(url: str, folder: Path) -> Warehouse:
+        inbox = folder / "inbox"
+        options = GenerateOptions(
+            out_dir=inbox, tenants=3, days=2, executions=1_500, seed=5, end_date=date(2026, 11, 20)
+        )
+        generated = generate(options)
+        env = {**os.environ, DATABASE_URL_VAR: url, "ANALYTICS_STATE_DIR": str(folder / "state")}
+        first = cli(env, "run", str(inbox))
+        assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
+        return Warehouse(url=url, generated=generated, env=env)
+
+    with shared_warehouse(server_url, tmp_path_factory, "published", run_once) as built:
+        yield built
+
+
+@pytest.fixture
+def published_copy(published: Warehouse, server_url: str, tmp_path: Path) -> Iterator[Warehouse]:
+    """The published warehouse, copied for a test that loads, runs or withdraws."""
+    with copy_of(published, server_url, tmp_path) as copied:
+        yield copied
 
 
 @pytest.fixture(scope="session")
 def warehouse(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
-    """Fixture data with faults, loaded and built once per session (dbt build --full-refresh:
-    models, data tests, unit tests). Shared: tests read it and must not change it."""
-    folder = tmp_path_factory.mktemp("warehouse")
-    options = GenerateOptions(
-        out_dir=folder / "data",
-        tenants=4,
-        days=4,
-        executions=6_000,
-        seed=11,
-        end_date=date(2026, 11, 20),
-        faults=True,
-    )
+    """Fixture data with faults, loaded and built once per test run (dbt build
+    --full-refresh: models, data tests, unit tests). Shared: tests read it and must not
+    change it."""
 
-    def land_one_by_hand(url: str, generated: GenerateResult) -> None:
-        land_by_hand(url, generated.files["task_executions"][0])
+    def build(url: str, folder: Path) -> Warehouse:
+        options = GenerateOptions(
+            out_dir=folder / "data",
+            tenants=4,
+            days=4,
+            executions=6_000,
+            seed=11,
+            end_date=date(2026, 11, 20),
+            faults=True,
+        )
 
-    with built_database(server_url, folder, options, land_one_by_hand) as built:
+        def land_one_by_hand(url: str, generated: GenerateResult) -> None:
+            land_by_hand(url, generated.files["task_executions"][0])
+
+        return load_and_build(url, folder, options, land_one_by_hand)
+
+    with shared_warehouse(server_url, tmp_path_factory, "warehouse", build) as built:
         yield built
 
 

@@ -54,6 +54,8 @@ from routing_analytics.platform.throwaway import throwaway_database
 from routing_analytics.tools.generate import GenerateOptions, GenerateResult, generate
 from routing_analytics.tools.generate.catalog import STATUSES, TASK_TYPES
 
+# Its tests share (and change) one warehouse, in order: one xdist worker runs them (conftest's
+# SHARED_WAREHOUSE_MODULES), session-scoped because it may run other tests in between.
 pytestmark = pytest.mark.integration
 
 END_DATE = date(2026, 11, 20)
@@ -432,7 +434,7 @@ def _build(env: dict[str, str], *args: str) -> None:
     assert built.returncode == 0, built.stdout[-6000:] + built.stderr[-2000:]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def run(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     folder = tmp_path_factory.mktemp("incremental")
     generated = generate(

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import date
 
 import pytest
 from conftest import cli, rows
-
-from routing_analytics.tools.generate import GenerateOptions, generate
 
 pytestmark = pytest.mark.integration
 
@@ -71,16 +68,9 @@ def _load_id(output, file_name):
     return match.group(1)
 
 
-def test_resent_snapshots_pass_and_a_withdrawn_bad_batch_unblocks_the_next_run(cli_env, tmp_path):
-    url = cli_env["ANALYTICS_DATABASE_URL"]
-    first = tmp_path / "first"
-    generate(
-        GenerateOptions(
-            out_dir=first, tenants=3, days=2, executions=1_500, seed=5, end_date=date(2026, 11, 20)
-        )
-    )
-    published = cli(cli_env, "run", str(first))
-    assert published.returncode == 0, published.stdout[-3000:] + published.stderr[-2000:]
+def test_resent_snapshots_are_no_duplicates(published_copy, tmp_path):
+    cli_env, url = published_copy.env, published_copy.url
+    first = published_copy.generated.files["tenants"][0].parent
     tenants_before = _reconciliation(url, "tenants")
     assert tenants_before["resent"] == tenants_before["conflicting"] == 0
 
@@ -114,6 +104,10 @@ def test_resent_snapshots_pass_and_a_withdrawn_bad_batch_unblocks_the_next_run(c
     assert pricing["resent"] == len(prices)
     assert pricing["conflicting"] == 0
 
+
+def test_a_batch_of_conflicting_versions_blocks_the_run_until_withdrawn(published_copy, tmp_path):
+    cli_env, url = published_copy.env, published_copy.url
+    first = published_copy.generated.files["tenants"][0].parent
     # A batch of conflicting versions (every tenant's sign-up changed) breaks the gate: the run
     # stops with one line naming the gate, the stream, the figure and the threshold.
     bad = tmp_path / "bad"
@@ -180,23 +174,16 @@ def test_resent_snapshots_pass_and_a_withdrawn_bad_batch_unblocks_the_next_run(c
 
 
 def test_a_withdrawn_published_load_leaves_the_marts_at_the_next_run_and_restore_returns_it(
-    cli_env, tmp_path
+    published_copy,
 ):
     """The task-level marts are incremental: without help, rows of a withdrawn load that was
     already published would stay. Every figure must match staging again after the next run."""
-    url = cli_env["ANALYTICS_DATABASE_URL"]
-    inbox = tmp_path / "inbox"
-    generate(
-        GenerateOptions(
-            out_dir=inbox, tenants=3, days=2, executions=1_500, seed=8, end_date=date(2026, 11, 20)
-        )
+    cli_env, url = published_copy.env, published_copy.url
+    inbox = published_copy.generated.files["task_executions"][0].parent
+    task_load, decision_load = (
+        str(rows(url, f"select load_id from raw.loads where stream = '{stream}'")[0][0])
+        for stream in ("task_executions", "routing_decisions")
     )
-    published = cli(cli_env, "run", str(inbox))
-    assert published.returncode == 0, published.stdout[-3000:] + published.stderr[-2000:]
-    task_file = sorted(path.name for path in inbox.glob("task_executions*"))[0]
-    task_load = _load_id(published.stdout, task_file)
-    decision_file = sorted(path.name for path in inbox.glob("routing_decisions*"))[0]
-    decision_load = _load_id(published.stdout, decision_file)
     totals = """
         select count(*), sum(cost_actual), count(*) filter (where has_routing_decision)
         from analytics.task_executions

@@ -21,6 +21,8 @@ from conftest import Warehouse, built_database, cli
 
 from routing_analytics.tools.generate import GenerateOptions, generate
 
+# Its tests share (and change) one warehouse, in order: one xdist worker runs them (conftest's
+# SHARED_WAREHOUSE_MODULES), session-scoped because it may run other tests in between.
 pytestmark = pytest.mark.integration
 
 AS_OF = "2026-11-21T00:00:00Z"
@@ -58,7 +60,7 @@ DETAIL_TIMES = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def warehouse(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     folder = tmp_path_factory.mktemp("retention")
     options = GenerateOptions(
@@ -121,7 +123,7 @@ def test_a_dry_run_counts_what_would_go_and_changes_nothing(warehouse: Warehouse
     assert query(url, "select count(*) from retention.runs") == [(0,)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def retained(warehouse: Warehouse) -> dict[str, object]:
     """The warehouse before, then after retention; kept for every test of the module."""
     url = warehouse.url

@@ -400,12 +400,15 @@ def test_every_index_of_a_tenant_relation_leads_with_tenant_id(warehouse, tenant
     assert others == []
 
 
-def test_an_index_that_does_not_lead_with_tenant_id_is_dropped(warehouse, warehouse_settings):
+def test_an_index_that_does_not_lead_with_tenant_id_is_dropped(warehouse_copy, tmp_path):
     """A mart given an index on date alone (a reader's plan would count other tenants' rows
     of the day) loses it at the next dbt invocation."""
-    with psycopg.connect(warehouse.url, autocommit=True) as owner:
+    with psycopg.connect(warehouse_copy.url, autocommit=True) as owner:
         owner.execute("create index stray_by_date on analytics.usage_analytics (date)")
+    settings = replace(
+        load_settings(), database_url=warehouse_copy.url, embedded=False, state_dir=tmp_path
+    )
     # Any dbt invocation ends with apply_tenant_isolation (on-run-end).
-    assert run_dbt(warehouse_settings, ["run", "--select", "providers"]) == 0
-    with psycopg.connect(warehouse.url) as owner:
+    assert run_dbt(settings, ["run", "--select", "providers"]) == 0
+    with psycopg.connect(warehouse_copy.url) as owner:
         assert owner.execute("select to_regclass('analytics.stray_by_date')").fetchone() == (None,)

@@ -191,7 +191,7 @@ def test_loading_the_same_files_again_changes_nothing(warehouse):
         warehouse.env,
         "load",
         "--json",
-        str(Path(warehouse.env["ANALYTICS_STATE_DIR"]).parent / "data"),
+        str(warehouse.generated.files["task_executions"][0].parent),
     )
     assert again.returncode == 0, again.stderr
     assert again.stdout.count('"status":"skipped"') == sum(
