@@ -207,7 +207,7 @@ def shared_warehouse(
     state = tmp_path_factory.mktemp(f"{key}-state")
     shutil.copytree(folder / "state", state, dirs_exist_ok=True)
     try:
-        yield replace(built, env={**built.env, "ANALYTICS_STATE_DIR": str(state)})
+        yield replace(built, env=worker_env(built.url, state))
     finally:
         with _locked(lock):
             users, built = pickle.loads(book.read_bytes())
@@ -216,6 +216,12 @@ def shared_warehouse(
                     drop_database(server_url, url)
                 built = None
             book.write_bytes(pickle.dumps((users - 1, built)))
+
+
+def worker_env(url: str, state: Path) -> dict[str, str]:
+    """This worker's environment (its own dbt target, not the one of the worker that built
+    a shared warehouse) for the CLI against `url`."""
+    return {**os.environ, DATABASE_URL_VAR: url, "ANALYTICS_STATE_DIR": str(state)}
 
 
 def _build_template(
@@ -244,7 +250,7 @@ def copy_of(built: Warehouse, server_url: str, folder: Path) -> Iterator[Warehou
         yield replace(
             built,
             url=url,
-            env={**built.env, DATABASE_URL_VAR: url, "ANALYTICS_STATE_DIR": str(state)},
+            env=worker_env(url, state),
         )
     finally:
         drop_database(server_url, url)
