@@ -99,18 +99,24 @@ def database_url(server_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    base = load_settings()
-    return replace(base, database_url=database_url, embedded=False, state_dir=tmp_path / "state")
+    return settings_for(database_url, tmp_path / "state")
+
+
+def settings_for(url: str, state_dir: Path) -> Settings:
+    """The settings of the commands' code against the database of `url`."""
+    return replace(load_settings(), database_url=url, embedded=False, state_dir=state_dir)
 
 
 @pytest.fixture
 def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
     """Environment for running the CLI as a subprocess against the test database."""
-    return {
-        **os.environ,
-        DATABASE_URL_VAR: database_url,
-        "ANALYTICS_STATE_DIR": str(tmp_path / "state"),
-    }
+    return cli_environment(database_url, tmp_path / "state")
+
+
+def cli_environment(url: str, state_dir: Path) -> dict[str, str]:
+    """This process's environment (its own dbt target: an xdist worker's, never the one of
+    the worker that built a shared warehouse) for the CLI against the database of `url`."""
+    return {**os.environ, DATABASE_URL_VAR: url, "ANALYTICS_STATE_DIR": str(state_dir)}
 
 
 @pytest.fixture
@@ -151,7 +157,7 @@ def load_and_build(
     """Generated data loaded into the database of `url` and built with dbt build
     --full-refresh (state, such as the pseudonym key, in folder/state)."""
     generated = generate(options)
-    env = {**os.environ, DATABASE_URL_VAR: url, "ANALYTICS_STATE_DIR": str(folder / "state")}
+    env = cli_environment(url, folder / "state")
     loaded = cli(env, "load", str(options.out_dir))
     assert loaded.returncode == 0, loaded.stderr
     if before_build is not None:
@@ -207,7 +213,7 @@ def shared_warehouse(
     state = tmp_path_factory.mktemp(f"{key}-state")
     shutil.copytree(folder / "state", state, dirs_exist_ok=True)
     try:
-        yield replace(built, env=worker_env(built.url, state))
+        yield replace(built, env=cli_environment(built.url, state))
     finally:
         with _locked(lock):
             users, built = pickle.loads(book.read_bytes())
@@ -216,12 +222,6 @@ def shared_warehouse(
                     drop_database(server_url, url)
                 built = None
             book.write_bytes(pickle.dumps((users - 1, built)))
-
-
-def worker_env(url: str, state: Path) -> dict[str, str]:
-    """This worker's environment (its own dbt target, not the one of the worker that built
-    a shared warehouse) for the CLI against `url`."""
-    return {**os.environ, DATABASE_URL_VAR: url, "ANALYTICS_STATE_DIR": str(state)}
 
 
 def _build_template(
@@ -235,7 +235,7 @@ def _build_template(
     except BaseException:
         drop_database(server_url, template)
         raise
-    return replace(built, url=url, env={**built.env, DATABASE_URL_VAR: url}, template_url=template)
+    return replace(built, url=url, template_url=template)
 
 
 @contextmanager
@@ -247,11 +247,7 @@ def copy_of(built: Warehouse, server_url: str, folder: Path) -> Iterator[Warehou
     state = folder / "copied-state"
     shutil.copytree(built.env["ANALYTICS_STATE_DIR"], state)
     try:
-        yield replace(
-            built,
-            url=url,
-            env=worker_env(url, state),
-        )
+        yield replace(built, url=url, env=cli_environment(url, state))
     finally:
         drop_database(server_url, url)
 
@@ -274,7 +270,7 @@ def published(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
             out_dir=inbox, tenants=3, days=2, executions=1_500, seed=5, end_date=date(2026, 11, 20)
         )
         generated = generate(options)
-        env = {**os.environ, DATABASE_URL_VAR: url, "ANALYTICS_STATE_DIR": str(folder / "state")}
+        env = cli_environment(url, folder / "state")
         first = cli(env, "run", str(inbox))
         assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
         return Warehouse(url=url, generated=generated, env=env)

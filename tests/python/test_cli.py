@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import cli_environment
 
 from routing_analytics.cli import _parser
 from routing_analytics.platform.config import dbt_environment, load_settings
@@ -124,7 +125,7 @@ def test_a_wrong_database_or_host_is_a_configuration_error(server_url, tmp_path)
         (missing_database, 'database "no_such_database" does not exist'),
         ("postgresql://x@no-such-host.invalid:5432/db", "failed to resolve host"),
     ):
-        env = {**os.environ, "ANALYTICS_DATABASE_URL": url, "ANALYTICS_STATE_DIR": str(tmp_path)}
+        env = cli_environment(url, tmp_path)
         result = run_cli("load", str(path), env=env)
         assert_one_line_error(result, 2, text)
         assert "check the database URL" in result.stderr

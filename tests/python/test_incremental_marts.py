@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -46,7 +45,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import cli
+from conftest import cli, cli_environment
 from psycopg import sql
 
 from loader.raw_schema import apply_raw_ddl
@@ -449,11 +448,7 @@ def run(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
         )
     )
     with throwaway_database(server_url) as url_a, throwaway_database(server_url) as url_b:
-        env_a = {
-            **os.environ,
-            "ANALYTICS_DATABASE_URL": url_a,
-            "ANALYTICS_STATE_DIR": str(folder / "state"),
-        }
+        env_a = cli_environment(url_a, folder / "state")
         env_b = {**env_a, "ANALYTICS_DATABASE_URL": url_b}
         batch_1 = _batch_1(generated, folder / "batch_1")
         loaded = cli(env_a, "load", str(folder / "batch_1"))

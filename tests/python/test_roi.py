@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -13,7 +12,7 @@ from fractions import Fraction
 
 import psycopg
 import pytest
-from conftest import built_database, cli, conservative_figures, rows
+from conftest import built_database, cli, cli_environment, conservative_figures, rows
 
 from routing_analytics.tools.generate import GenerateOptions
 
@@ -348,7 +347,7 @@ def land_a_losing_tenant(url: str, generated) -> None:
                 "cost_baseline": "0.243",
             }
             out.write(json.dumps(record) + "\n")
-    env = {**os.environ, "ANALYTICS_DATABASE_URL": url, "ANALYTICS_STATE_DIR": str(folder)}
+    env = cli_environment(url, folder)
     loaded = cli(env, "load", str(folder))
     assert loaded.returncode == 0, loaded.stderr
 

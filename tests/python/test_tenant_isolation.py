@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from conftest import settings_for
 from psycopg import sql
 
 from routing_analytics.operations.logins import create_login
-from routing_analytics.platform.config import Settings, load_settings
+from routing_analytics.platform.config import Settings
 from routing_analytics.warehouse.dbt import run_dbt
 
 pytestmark = pytest.mark.integration
@@ -49,12 +50,7 @@ def login_url(url: str, user: str, password: str) -> str:
 @pytest.fixture(scope="module")
 def warehouse_settings(warehouse, tmp_path_factory) -> Settings:
     """The settings of the shared warehouse, for calling the commands' code directly."""
-    return replace(
-        load_settings(),
-        database_url=warehouse.url,
-        embedded=False,
-        state_dir=tmp_path_factory.mktemp("state"),
-    )
+    return settings_for(warehouse.url, tmp_path_factory.mktemp("state"))
 
 
 @pytest.fixture(scope="module")
@@ -405,9 +401,7 @@ def test_an_index_that_does_not_lead_with_tenant_id_is_dropped(warehouse_copy, t
     of the day) loses it at the next dbt invocation."""
     with psycopg.connect(warehouse_copy.url, autocommit=True) as owner:
         owner.execute("create index stray_by_date on analytics.usage_analytics (date)")
-    settings = replace(
-        load_settings(), database_url=warehouse_copy.url, embedded=False, state_dir=tmp_path
-    )
+    settings = settings_for(warehouse_copy.url, tmp_path)
     # Any dbt invocation ends with apply_tenant_isolation (on-run-end).
     assert run_dbt(settings, ["run", "--select", "providers"]) == 0
     with psycopg.connect(warehouse_copy.url) as owner:
