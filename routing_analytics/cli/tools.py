@@ -6,7 +6,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from routing_analytics.cli.arguments import Commands, positive
+from routing_analytics.cli.arguments import Commands, positive, timestamp
 from routing_analytics.platform.config import Settings
 from routing_analytics.tools.demo import generate_sample, run_demo
 
@@ -36,6 +36,21 @@ def register(commands: Commands) -> None:
         type=date.fromisoformat,
         default=None,
         help="last day of the window, YYYY-MM-DD (default: today, UTC)",
+    )
+    generate.add_argument(
+        "--start",
+        type=timestamp,
+        default=None,
+        help="only the tasks starting from this instant (RFC 3339, with --end), with the"
+        " tenants and prices of the window that --days and --end-date name: e.g. the next"
+        " hour on top of a data set made with the same --seed, --tenants, --days, --end-date",
+    )
+    generate.add_argument(
+        "--end",
+        type=timestamp,
+        default=None,
+        help="...and before this instant (exclusive; never after now); --executions counts"
+        " the tasks in [--start, --end)",
     )
     generate.add_argument(
         "--faults",

@@ -41,6 +41,8 @@ def _generate_into(args: argparse.Namespace) -> GenerateResult:
             end_date=args.end_date,
             faults=args.faults,
             compress=args.gzip,
+            start=args.start,
+            end=args.end,
         )
     )
 

@@ -279,3 +279,19 @@ def test_create_login_gives_an_analyst_every_tenant_and_nothing_else(warehouse, 
             owner.execute(f"drop role if exists {name}")
     refused = run_cli("create-login", "pg_monitor", env=env)
     assert_one_line_error(refused, 2, "not starting with pg_")
+
+
+@pytest.mark.parametrize(
+    ("span", "text"),
+    [
+        (("--start", "2026-12-01T00:00:00", "--end", "2026-12-01T01:00:00Z"), "give a UTC offset"),
+        (("--start", "yesterday", "--end", "2026-12-01T01:00:00Z"), "not an ISO 8601 timestamp"),
+        (("--start", "2026-12-01T00:00:00Z"), "--start and --end go together"),
+    ],
+)
+def test_generate_refuses_a_wrong_span_in_one_line_and_writes_nothing(tmp_path, span, text):
+    result = run_cli("generate", "--out", str(tmp_path), *span)
+    assert text in result.stderr
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []

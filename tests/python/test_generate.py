@@ -527,3 +527,90 @@ def test_a_window_in_the_future_is_refused(tmp_path):
                 out_dir=tmp_path, days=1, end_date=datetime.now(UTC).date() + timedelta(days=2)
             )
         )
+
+
+def _records(out: Path, stream: str) -> list[dict[str, Any]]:
+    path = out / f"{stream}.jsonl"
+    return [orjson.loads(line) for line in path.read_bytes().splitlines()]
+
+
+def test_a_span_adds_the_next_hour_with_the_same_tenants_and_prices(tmp_path, clean):
+    """`--start/--end`: exactly --executions tasks starting in the half-open span, with the
+    window's tenants and price list, new ids, and no reference files of its own."""
+    base_dir, _ = clean
+    span_dir = tmp_path / "next_hour"
+    result = run(span_dir, executions=300, start=WINDOW_END, end=WINDOW_END + timedelta(hours=1))
+
+    assert sorted(path.name for path in span_dir.iterdir()) == [
+        "routing_decisions.jsonl",
+        "task_executions.jsonl",
+        "usage_events.jsonl",
+    ]
+    tasks = _records(span_dir, "task_executions")
+    assert result.counts["task_executions"] == len(tasks) == 300
+    starts = [datetime.fromisoformat(task["timestamp_start"]) for task in tasks]
+    assert min(starts) >= WINDOW_END and max(starts) < WINDOW_END + timedelta(hours=1)
+    events = [datetime.fromisoformat(e["occurred_at"]) for e in _records(span_dir, "usage_events")]
+    assert events
+    assert min(events) >= WINDOW_END and max(events) < WINDOW_END + timedelta(hours=1)
+
+    with (base_dir / "tenants.csv").open() as handle:
+        tenants = {row["tenant_id"] for row in csv.DictReader(handle)}
+    with (base_dir / "provider_pricing.csv").open() as handle:
+        priced = {row["provider"] for row in csv.DictReader(handle)}
+    base_tasks = _records(base_dir, "task_executions")
+    assert {task["tenant_id"] for task in tasks} <= tenants
+    assert {task["provider_used"] for task in tasks} <= priced
+    assert {task["model"] for task in tasks} <= {task["model"] for task in base_tasks}
+    base_ids = {task["id"] for task in base_tasks}
+    assert not base_ids & {task["id"] for task in tasks}
+    decisions = _records(span_dir, "routing_decisions")
+    assert {d["task_execution_id"] for d in decisions} <= {task["id"] for task in tasks}
+
+
+def test_a_span_is_deterministic_and_two_spans_share_no_ids(tmp_path):
+    hour = timedelta(hours=1)
+    first = run(tmp_path / "a", executions=200, start=WINDOW_END, end=WINDOW_END + hour)
+    again = run(tmp_path / "b", executions=200, start=WINDOW_END, end=WINDOW_END + hour)
+    later = run(tmp_path / "c", executions=200, start=WINDOW_END + hour, end=WINDOW_END + 2 * hour)
+    for stream, paths in first.files.items():
+        assert [p.read_bytes() for p in paths] == [p.read_bytes() for p in again.files[stream]]
+    ids = {task["id"] for task in _records(tmp_path / "a", "task_executions")}
+    assert not ids & {task["id"] for task in _records(tmp_path / "c", "task_executions")}
+    assert later.counts["task_executions"] == 200
+
+
+def test_a_span_reaching_past_now_writes_nothing_after_now(tmp_path):
+    now = datetime.now(UTC)
+    run(
+        tmp_path,
+        end_date=now.date(),
+        executions=500,
+        start=now - timedelta(minutes=30),
+        end=now + timedelta(hours=2),
+    )
+    after = datetime.now(UTC)
+    tasks = _records(tmp_path, "task_executions")
+    assert len(tasks) == 500
+    assert max(datetime.fromisoformat(t["timestamp_end"]) for t in tasks) < after
+
+
+@pytest.mark.parametrize(
+    ("span", "message"),
+    [
+        ({"start": WINDOW_END}, "--start and --end go together"),
+        ({"start": WINDOW_END, "end": WINDOW_END}, "--start must be before --end"),
+        ({"start": WINDOW_END.replace(tzinfo=None), "end": WINDOW_END}, "time zone"),
+        (
+            {
+                "start": datetime.now(UTC) + timedelta(days=1),
+                "end": datetime.now(UTC) + timedelta(days=2),
+            },
+            "in the future",
+        ),
+    ],
+)
+def test_a_wrong_span_is_refused(tmp_path, span, message):
+    with pytest.raises(ValueError, match=message):
+        run(tmp_path, **span)
+    assert not list(tmp_path.glob("*.jsonl"))

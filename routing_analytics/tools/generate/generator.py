@@ -25,11 +25,13 @@ from routing_analytics.tools.generate.faults import CSV_KIND, LATE_KIND, FaultIn
 from routing_analytics.tools.generate.options import GenerateOptions, GenerateResult
 from routing_analytics.tools.generate.pricing import (
     PriceBook,
+    PriceRow,
     add_window_price_cut,
     read_price_list,
     write_price_csv,
 )
 from routing_analytics.tools.generate.sink import LineSink, ndjson_path
+from routing_analytics.tools.generate.span import Span, span_slots
 from routing_analytics.tools.generate.tasks import Built, Incident, Retry, TaskFactory
 from routing_analytics.tools.generate.tenants import (
     Tenant,
@@ -51,6 +53,8 @@ def _validate(options: GenerateOptions) -> None:
         raise ValueError("days must be at least 1")
     if options.executions < 0:
         raise ValueError("executions must not be negative")
+    if (options.start is None) != (options.end is None):
+        raise ValueError("--start and --end go together")
 
 
 def _routable(book: PriceBook, start_ms: int, end_ms: int) -> dict[str, list[ModelProfile]]:
@@ -217,22 +221,74 @@ def _usage_of_day(
     return usage.day_events(day, day_ms, weekend, tenants, task_times, day_length)
 
 
-def generate(options: GenerateOptions) -> GenerateResult:
-    """Write the sample data set described by options into options.out_dir."""
-    _validate(options)
-    seed = options.seed
-    window = _window(options)
-    out_dir = options.out_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
+def _emit_tasks(
+    slots: list[tuple[int, int]],
+    late: set[int],
+    factory: TaskFactory,
+    tenants: list[Tenant],
+    streams: _Streams,
+    slot_rng: Random,
+    pending: dict[int, Retry],
+) -> list[list[int]]:
+    """Write the tasks of the slots (a retry where one is pending); returns, per tenant, the
+    start times of the tasks a person created by hand (their usage events)."""
+    task_times: list[list[int]] = [[] for _ in tenants]
+    for index, (slot_ms, t) in enumerate(slots):
+        retry = pending.get(t)
+        if retry is not None and slot_ms >= retry.not_before_ms:
+            del pending[t]
+        else:
+            retry = None
+        built = factory.build(slot_ms, tenants[t], retry)
+        if built.retry is not None:
+            pending[t] = built.retry
+        if retry is None and slot_rng.random() < TASK_CREATED_SHARE:
+            task_times[t].append(slot_ms)
+        streams.task(built, index in late)
+    return task_times
 
+
+@dataclass(frozen=True)
+class _Reference:
+    """What the window fixes for any span generated with the same seed and tenants: the
+    price list, the routable models, the tenants and the provider incident."""
+
+    window: _Window
+    price_rows: list[PriceRow]
+    book: PriceBook
+    models: dict[str, list[ModelProfile]]
+    tenants: list[Tenant]
+    incident: Incident
+
+
+def _reference(options: GenerateOptions) -> _Reference:
+    window = _window(options)
     price_rows, _ = add_window_price_cut(read_price_list(), window.start, window.end, window.days)
     book = PriceBook(price_rows)
     models = _routable(book, window.start_ms, window.end_ms)
     sizes = {p: [(m.model, m.size) for m in ms if m.size != "agent"] for p, ms in models.items()}
     tenants = build_tenants(
-        Random(f"{seed}:tenants"), options.tenants, window.days, window.start, sizes
+        Random(f"{options.seed}:tenants"), options.tenants, window.days, window.start, sizes
     )
+    incident = _incident(options.seed, window, list(models))
+    return _Reference(window, price_rows, book, models, tenants, incident)
 
+
+def generate(options: GenerateOptions) -> GenerateResult:
+    """Write the sample data set described by options into options.out_dir: the whole window
+    with its reference files, or with options.start/end only the streams of that span."""
+    _validate(options)
+    reference = _reference(options)
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    if options.start is not None and options.end is not None:
+        span = Span.of(options.start, options.end, datetime.now(UTC))
+        return _generate_span(options, reference, span)
+    return _generate_window(options, reference)
+
+
+def _generate_window(options: GenerateOptions, reference: _Reference) -> GenerateResult:
+    seed, window, tenants = options.seed, reference.window, reference.tenants
+    out_dir = options.out_dir
     faults = FaultInjector(Random(f"{seed}:faults"), options.faults)
     files: dict[str, list[Path]] = {
         "tenants": [out_dir / "tenants.csv"],
@@ -240,14 +296,14 @@ def generate(options: GenerateOptions) -> GenerateResult:
     }
     counts = {
         "tenants": write_tenants_csv(tenants, files["tenants"][0], bad_row=options.faults),
-        "provider_pricing": write_price_csv(price_rows, files["provider_pricing"][0]),
+        "provider_pricing": write_price_csv(reference.price_rows, files["provider_pricing"][0]),
     }
     if options.faults:
         faults.count(CSV_KIND)
 
     per_cell = _volume(options, window, tenants)
     factory = TaskFactory(
-        Random(f"{seed}:tasks"), book, models, window.end_ms, _incident(seed, window, list(models))
+        Random(f"{seed}:tasks"), reference.book, reference.models, window.end_ms, reference.incident
     )
     hour_cum = list(accumulate(HOUR_WEIGHTS))
     usage = UsageFactory(Random(f"{seed}:usage"), hour_cum)
@@ -265,23 +321,42 @@ def generate(options: GenerateOptions) -> GenerateResult:
         slots = _day_slots(
             slot_rng, tenants, per_cell[d * n : (d + 1) * n], day_ms, hour_cum, day_length
         )
-        task_times: list[list[int]] = [[] for _ in tenants]
         late: set[int] = set()
         if options.faults and d < late_before_day and slots:
             quota = max(1, round(LATE_SHARE * len(slots)))
             late = set(late_rng.sample(range(len(slots)), quota))
-        for index, (slot_ms, t) in enumerate(slots):
-            retry = pending.get(t)
-            if retry is not None and slot_ms >= retry.not_before_ms:
-                del pending[t]
-            else:
-                retry = None
-            built = factory.build(slot_ms, tenants[t], retry)
-            if built.retry is not None:
-                pending[t] = built.retry
-            if retry is None and slot_rng.random() < TASK_CREATED_SHARE:
-                task_times[t].append(slot_ms)
-            streams.task(built, index in late)
+        task_times = _emit_tasks(slots, late, factory, tenants, streams, slot_rng, pending)
         streams.usage_events(_usage_of_day(usage, window, d, tenants, task_times))
+    streams.close(files, counts)
+    return GenerateResult(files=files, counts=counts, faults=dict(sorted(faults.counts.items())))
+
+
+def _generate_span(options: GenerateOptions, reference: _Reference, span: Span) -> GenerateResult:
+    """The task, decision and usage streams of one span; no reference files (loading the same
+    tenants and prices again would only add versions). Every random draw is seeded with the
+    span too, so two spans never repeat each other's ids."""
+    seed = f"{options.seed}:{span.start_ms}:{span.end_ms}"
+    window, tenants = reference.window, reference.tenants
+    faults = FaultInjector(Random(f"{seed}:faults"), options.faults)
+    # A task may end after the span, never after now.
+    factory = TaskFactory(
+        Random(f"{seed}:tasks"), reference.book, reference.models, window.now_ms, reference.incident
+    )
+    usage = UsageFactory(Random(f"{seed}:usage"), list(accumulate(HOUR_WEIGHTS)))
+    slot_rng = Random(f"{seed}:slots")
+    slots = span_slots(slot_rng, span, tenants, options.executions)
+    streams = _Streams(options.out_dir, options.compress, faults)
+    pending: dict[int, Retry] = {}
+    for day_ms in range(span.start_ms // DAY_MS * DAY_MS, span.end_ms, DAY_MS):
+        of_day = [slot for slot in slots if day_ms <= slot[0] < day_ms + DAY_MS]
+        task_times = _emit_tasks(of_day, set(), factory, tenants, streams, slot_rng, pending)
+        weekend = datetime.fromtimestamp(day_ms / 1000, UTC).weekday() >= 5
+        day_index = (day_ms - window.start_ms) // DAY_MS
+        within = (span.start_ms, span.end_ms)
+        streams.usage_events(
+            usage.day_events(day_index, day_ms, weekend, tenants, task_times, within=within)
+        )
+    files: dict[str, list[Path]] = {}
+    counts: dict[str, int] = {}
     streams.close(files, counts)
     return GenerateResult(files=files, counts=counts, faults=dict(sorted(faults.counts.items())))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 
@@ -19,6 +19,10 @@ class GenerateOptions:
     end_date: date | None = None  # last day of the window (UTC); None = today (UTC)
     faults: bool = False  # inject realistic faults
     compress: bool = False  # write .jsonl.gz instead of .jsonl
+    # Only the tasks starting in [start, end) (and their decisions and usage events), with the
+    # tenants and prices of the window above: e.g. the next hour on top of a data set.
+    start: datetime | None = None
+    end: datetime | None = None
 
 
 @dataclass(frozen=True)

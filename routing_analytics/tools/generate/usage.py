@@ -36,9 +36,11 @@ class UsageFactory:
         tenants: list[Tenant],
         task_times: list[list[int]],
         day_length_ms: int = DAY_MS,
+        within: tuple[int, int] | None = None,
     ) -> list[Record]:
         """All events of one UTC day, ordered by occurred_at; a day cut short (today, up to
-        now) gets its events in its first day_length_ms."""
+        now) gets its events in its first day_length_ms; with within, only the events in that
+        half-open span of epoch milliseconds."""
         rng = self.rng
         rand = rng.random
         fmt = self.fmt.format
@@ -67,6 +69,8 @@ class UsageFactory:
                 when = max(day_ms, start - 1_000 - int(rand() * 120_000))
                 events.append((when, len(events), tenant.tenant_id, user, "task_created"))
         events.sort()
+        if within is not None:
+            events = [event for event in events if within[0] <= event[0] < within[1]]
         records: list[Record] = []
         for when, _, tenant_id, user, kind in events:
             suffix = "Z" if rand() < 0.85 else "+00:00"
