@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        indexes=[
+            {'columns': ['_load_id', '_line_number'], 'unique': true},
+            {'columns': ['selected_provider_key', 'is_known_provider']},
+        ],
+    )
+}}
+
 {#-
     Routing decisions arrive two ways: as records of their own (raw.routing_decisions) and
     embedded in their task execution (raw.task_executions, field routing_decision, which then
@@ -11,6 +21,15 @@
 
 with
 
+{% if is_incremental() %}
+
+-- The loads whose rows this build (re)stages (macros/incremental/raw_rows_to_stage.sql).
+loads_to_stage as (
+    {{ loads_to_stage(['routing_decisions', 'task_executions'], 'selected_provider_key') }}
+),
+
+{% endif %}
+
 routing_decisions as (
     select
         _load_id,
@@ -19,6 +38,7 @@ routing_decisions as (
         _loaded_at,
         record
     from {{ source('router', 'routing_decisions') }}
+    where {{ raw_rows_to_stage('selected_provider_key') }}
 ),
 
 withdrawn_loads as (
@@ -35,7 +55,9 @@ task_executions as (
         _loaded_at,
         record
     from {{ source('router', 'task_executions') }}
-    where {{ json_type('record', 'routing_decision') }} = 'object'
+    where
+        {{ json_type('record', 'routing_decision') }} = 'object'
+        and {{ raw_rows_to_stage('selected_provider_key') }}
 ),
 
 known_providers as (
@@ -279,7 +301,10 @@ final as (
         rejection_reason,
         rejection_reasons,
         rejection_reason is not null as is_rejected,
-        _load_id in (select withdrawn_loads.load_id from withdrawn_loads) as is_withdrawn
+        _load_id in (select withdrawn_loads.load_id from withdrawn_loads) as is_withdrawn,
+        is_known_provider,
+        cast('{{ run_started_at.isoformat() }}' as timestamptz) as _staged_at,
+        '{{ staging_rules_version() }}' as _rules_version
     from reasons_collected
 )
 

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        indexes=[
+            {'columns': ['_load_id', '_line_number'], 'unique': true},
+            {'columns': ['provider_key', 'is_known_provider']},
+        ],
+    )
+}}
+
 {#- Fields of the contract that must be JSON strings when present. -#}
 {%- set text_fields = [
     'tenant_id', 'task_id', 'agent_id', 'task_type', 'provider_used', 'model', 'pricing_tier',
@@ -15,6 +25,15 @@
 
 with
 
+{% if is_incremental() %}
+
+-- The loads whose rows this build (re)stages (macros/incremental/raw_rows_to_stage.sql).
+loads_to_stage as (
+    {{ loads_to_stage(['task_executions'], 'provider_key') }}
+),
+
+{% endif %}
+
 task_executions as (
     select
         _load_id,
@@ -23,6 +42,7 @@ task_executions as (
         _loaded_at,
         record
     from {{ source('router', 'task_executions') }}
+    where {{ raw_rows_to_stage('provider_key') }}
 ),
 
 withdrawn_loads as (
@@ -312,7 +332,10 @@ final as (
         rejection_reason,
         rejection_reasons,
         rejection_reason is not null as is_rejected,
-        _load_id in (select withdrawn_loads.load_id from withdrawn_loads) as is_withdrawn
+        _load_id in (select withdrawn_loads.load_id from withdrawn_loads) as is_withdrawn,
+        is_known_provider,
+        cast('{{ run_started_at.isoformat() }}' as timestamptz) as _staged_at,
+        '{{ staging_rules_version() }}' as _rules_version
     from reasons_collected
 )
 

@@ -1,4 +1,22 @@
+{{
+    config(
+        materialized='incremental',
+        indexes=[
+            {'columns': ['_load_id', '_line_number'], 'unique': true},
+        ],
+    )
+}}
+
 with
+
+{% if is_incremental() %}
+
+-- The loads whose rows this build (re)stages (macros/incremental/raw_rows_to_stage.sql).
+loads_to_stage as (
+    {{ loads_to_stage(['usage_events']) }}
+),
+
+{% endif %}
 
 usage_events as (
     select
@@ -8,6 +26,7 @@ usage_events as (
         _loaded_at,
         record
     from {{ source('router', 'usage_events') }}
+    where {{ raw_rows_to_stage() }}
 ),
 
 withdrawn_loads as (
@@ -109,7 +128,9 @@ final as (
         rejection_reason,
         rejection_reasons,
         rejection_reason is not null as is_rejected,
-        _load_id in (select withdrawn_loads.load_id from withdrawn_loads) as is_withdrawn
+        _load_id in (select withdrawn_loads.load_id from withdrawn_loads) as is_withdrawn,
+        cast('{{ run_started_at.isoformat() }}' as timestamptz) as _staged_at,
+        '{{ staging_rules_version() }}' as _rules_version
     from reasons_collected
 )
 
