@@ -49,6 +49,7 @@ from routing_analytics.warehouse.relations import (
     DAILY_TENANT_METRICS,
     PROVIDER_PERFORMANCE,
     ROUTING_DECISIONS,
+    STG_ROUTING_DECISIONS,
     STG_TASK_EXECUTIONS,
     STG_USAGE_EVENTS,
     TASK_EXECUTIONS,
@@ -136,19 +137,39 @@ on conflict (tenant_id, user_id) do update set
     last_seen_date = greatest(seen.last_seen_date, excluded.last_seen_date)
 """
 
+
+def _decisions_delete(decisions: str, tasks: str, task_key: str) -> str:
+    """The decisions of forgotten tasks, and old decisions whose task is not held."""
+    return f"""
+        delete from {decisions} as decisions
+        where task_execution_id in (select task_execution_id from forgotten_tasks)
+           or (decided_at < %(detail)s and not exists (
+               select from {tasks} as tasks
+               where tasks.{task_key} = decisions.task_execution_id
+           ))
+    """
+
+
+# The deduplicated staging tables (incremental: a build adds, it never forgets) and the
+# task-level marts lose the forgotten records as their base rows do; in this order (the
+# decisions' statements read the tasks).
 DETAIL_DELETES = {
+    f"{STG_TASK_EXECUTIONS}": f"""
+        delete from {STG_TASK_EXECUTIONS}
+        where task_execution_id in (select task_execution_id from forgotten_tasks)
+    """,
+    f"{STG_ROUTING_DECISIONS}": _decisions_delete(
+        STG_ROUTING_DECISIONS, STG_TASK_EXECUTIONS, "task_execution_id"
+    ),
+    f"{STG_USAGE_EVENTS}": f"""
+        delete from {STG_USAGE_EVENTS}
+        where usage_event_id in (select usage_event_id from forgotten_usage_events)
+    """,
     f"{TASK_EXECUTIONS}": f"""
         delete from {TASK_EXECUTIONS}
         where id in (select task_execution_id from forgotten_tasks)
     """,
-    f"{ROUTING_DECISIONS}": f"""
-        delete from {ROUTING_DECISIONS} as decisions
-        where task_execution_id in (select task_execution_id from forgotten_tasks)
-           or (decided_at < %(detail)s and not exists (
-               select from {TASK_EXECUTIONS} as tasks
-               where tasks.id = decisions.task_execution_id
-           ))
-    """,
+    f"{ROUTING_DECISIONS}": _decisions_delete(ROUTING_DECISIONS, TASK_EXECUTIONS, "id"),
 }
 
 # A row is an old aggregate when its whole period ended before the aggregate horizon.

@@ -23,6 +23,7 @@ BASE_PROVIDER_PRICING = "staging.base_router__provider_pricing"
 BASE_USAGE_EVENTS = "staging.base_router__usage_events"
 BASE_TENANTS = "staging.base_router__tenants"
 STG_TASK_EXECUTIONS = "staging.stg_router__task_executions"
+STG_ROUTING_DECISIONS = "staging.stg_router__routing_decisions"
 STG_USAGE_EVENTS = "staging.stg_router__usage_events"
 
 # The accounting of every raw row.
@@ -44,6 +45,7 @@ DBT_RELATIONS = (
     BASE_USAGE_EVENTS,
     BASE_TENANTS,
     STG_TASK_EXECUTIONS,
+    STG_ROUTING_DECISIONS,
     STG_USAGE_EVENTS,
     REJECTED_RECORDS,
     STREAM_RECONCILIATION,

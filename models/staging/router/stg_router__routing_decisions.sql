@@ -1,3 +1,17 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='routing_decision_id',
+        incremental_strategy='replace_restaged_keys',
+        versions_model='base_router__routing_decisions',
+        indexes=[
+            {'columns': ['routing_decision_id'], 'unique': true},
+            {'columns': ['_staged_at']},
+            {'columns': ['task_execution_id']},
+        ],
+    )
+}}
+
 with
 
 base_router__routing_decisions as (
@@ -19,6 +33,12 @@ base_router__routing_decisions as (
         _loaded_at
     from {{ ref('base_router__routing_decisions') }}
     where not is_rejected and not is_withdrawn
+    {% if is_incremental() %}
+        -- Every version of each key that has one (re)staged since the last build.
+        and routing_decision_id in (
+            {{ keys_restaged_since_last_build(ref('base_router__routing_decisions'), 'routing_decision_id') }}
+        )
+    {% endif %}
 ),
 
 versions_ranked as (
@@ -47,7 +67,8 @@ final as (
         _load_id,
         _source_file,
         _line_number,
-        _loaded_at
+        _loaded_at,
+        cast('{{ run_started_at.isoformat() }}' as timestamptz) as _staged_at
     from versions_ranked
     where version_rank = 1
 )

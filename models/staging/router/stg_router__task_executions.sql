@@ -1,3 +1,17 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='task_execution_id',
+        incremental_strategy='replace_restaged_keys',
+        versions_model='base_router__task_executions',
+        indexes=[
+            {'columns': ['task_execution_id'], 'unique': true},
+            {'columns': ['_staged_at']},
+            {'columns': ['tenant_id', 'started_at']},
+        ],
+    )
+}}
+
 with
 
 base_router__task_executions as (
@@ -37,6 +51,12 @@ base_router__task_executions as (
         _loaded_at
     from {{ ref('base_router__task_executions') }}
     where not is_rejected and not is_withdrawn
+    {% if is_incremental() %}
+        -- Every version of each key that has one (re)staged since the last build.
+        and task_execution_id in (
+            {{ keys_restaged_since_last_build(ref('base_router__task_executions'), 'task_execution_id') }}
+        )
+    {% endif %}
 ),
 
 versions_ranked as (
@@ -83,7 +103,8 @@ final as (
         _load_id,
         _source_file,
         _line_number,
-        _loaded_at
+        _loaded_at,
+        cast('{{ run_started_at.isoformat() }}' as timestamptz) as _staged_at
     from versions_ranked
     where version_rank = 1
 )

@@ -1,3 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='usage_event_id',
+        incremental_strategy='replace_restaged_keys',
+        versions_model='base_router__usage_events',
+        indexes=[
+            {'columns': ['usage_event_id'], 'unique': true},
+            {'columns': ['_staged_at']},
+        ],
+    )
+}}
+
 with
 
 base_router__usage_events as (
@@ -13,6 +26,12 @@ base_router__usage_events as (
         _loaded_at
     from {{ ref('base_router__usage_events') }}
     where not is_rejected and not is_withdrawn
+    {% if is_incremental() %}
+        -- Every version of each key that has one (re)staged since the last build.
+        and usage_event_id in (
+            {{ keys_restaged_since_last_build(ref('base_router__usage_events'), 'usage_event_id') }}
+        )
+    {% endif %}
 ),
 
 versions_ranked as (
@@ -35,7 +54,8 @@ final as (
         _load_id,
         _source_file,
         _line_number,
-        _loaded_at
+        _loaded_at,
+        cast('{{ run_started_at.isoformat() }}' as timestamptz) as _staged_at
     from versions_ranked
     where version_rank = 1
 )

@@ -3,6 +3,8 @@
         materialized='incremental',
         indexes=[
             {'columns': ['_load_id', '_line_number'], 'unique': true},
+            {'columns': ['_staged_at']},
+            {'columns': ['task_execution_id']},
             {'columns': ['provider_key', 'is_known_provider']},
         ],
     )
