@@ -18,9 +18,15 @@
     replaces what was staged before.
 -#}
 {%- macro loads_to_stage(streams, provider_column=none) -%}
+    {%- if staging_rules_unchanged() -%}
     select loads.load_id, loads.started_at
     from {{ source('router', 'loads') }} as loads
     where loads.load_id in ({{ _loads_changed_since_staged(streams, provider_column) }})
+    {%- else -%}
+    {#- Unused (raw_rows_to_stage() is true), and the staged rows may predate its columns. -#}
+    select cast(null as bigint) as load_id, cast(null as timestamptz) as started_at
+    where false
+    {%- endif -%}
 {%- endmacro -%}
 
 
@@ -141,4 +147,22 @@
         "select _rules_version from " ~ this ~ " limit 1"
     ) -%}
     {{- return(found.rows | length == 0 or found.rows[0][0] == staging_rules_version()) -}}
+{%- endmacro -%}
+
+
+{#-
+    The incremental marts' watermark: the newest `column` (a build stamp) they hold, or
+    -infinity when they hold none or were built before the column existed (then everything
+    is re-built once and the column appended).
+-#}
+{%- macro built_from(column) -%}
+    {#- In a unit test `this` is the name of the fixture, which has the column. -#}
+    {%- set columns = [column] if this is string else
+        adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    {%- if column in columns -%}
+        coalesce(max({{ column }}), cast('-infinity' as timestamptz))
+    {%- else -%}
+        {#- An aggregate all the same: one row, whatever the mart holds. -#}
+        coalesce(max(cast(null as timestamptz)), cast('-infinity' as timestamptz))
+    {%- endif -%}
 {%- endmacro -%}

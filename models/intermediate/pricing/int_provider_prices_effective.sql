@@ -17,7 +17,8 @@ snp_provider_pricing as (
         is_provider_wide,
         effective_from_at,
         effective_until_at,
-        _loaded_at
+        _loaded_at,
+        dbt_valid_from
     from {{ ref('snp_provider_pricing') }}
     where dbt_valid_to is null
 ),
@@ -50,6 +51,7 @@ final as (
         is_provider_wide,
         effective_from_at,
         _loaded_at,
+        dbt_valid_from as _recorded_at,
         effective_until_at is null
         and next_effective_from_at is not null as is_until_from_next_row,
         coalesce(effective_until_at, next_effective_from_at) as effective_until_at

@@ -8,13 +8,16 @@
             {'columns': ['tenant_id', 'provider_selected']},
             {'columns': ['tenant_id', 'task_execution_id']},
             {'columns': ['tenant_id', 'id'], 'unique': true},
+            {'columns': ['_inputs_staged_at']},
         ],
     )
 }}
 
 with
 
-stg_router__routing_decisions as (
+-- Not materialized: each reference reads the table through its indexes (a CTE that is
+-- referenced twice would otherwise be copied whole first).
+stg_router__routing_decisions as not materialized (
     select
         routing_decision_id,
         task_execution_id,
@@ -29,23 +32,25 @@ stg_router__routing_decisions as (
         decided_at,
         _load_id,
         _line_number,
-        _loaded_at
+        _loaded_at,
+        _staged_at
     from {{ ref('stg_router__routing_decisions') }}
 ),
 
-stg_router__task_executions as (
+stg_router__task_executions as not materialized (
     select
         task_execution_id,
-        _loaded_at
+        _loaded_at,
+        _staged_at
     from {{ ref('stg_router__task_executions') }}
 ),
 
 {% if is_incremental() %}
 
+-- Builds stamp what they write (_staged_at): what a later build wrote than the newest
+-- input this mart holds is new to it, however late its load committed.
 watermark as (
-    select
-        coalesce(max(_inputs_loaded_at), cast('-infinity' as timestamptz))
-        - cast('{{ var("lookback_days") }} days' as interval) as rebuild_since_at
+    select {{ built_from('_inputs_staged_at') }} as built_from_at
     from {{ this }}
 ),
 
@@ -55,12 +60,12 @@ tasks_to_rebuild as (
     select decisions.task_execution_id
     from stg_router__routing_decisions as decisions
     cross join watermark
-    where decisions._loaded_at > watermark.rebuild_since_at
+    where decisions._staged_at > watermark.built_from_at
     union
     select executions.task_execution_id
     from stg_router__task_executions as executions
     cross join watermark
-    where executions._loaded_at > watermark.rebuild_since_at
+    where executions._staged_at > watermark.built_from_at
     -- A decision not published yet, whatever its landing time (valid only since).
     union
     select decisions.task_execution_id
@@ -107,7 +112,8 @@ final as (
         decisions._loaded_at as created_at,
         decisions.decision_rank = 1 as is_latest_for_task,
         executions.task_execution_id is not null as has_task_execution,
-        greatest(decisions._loaded_at, executions._loaded_at) as _inputs_loaded_at
+        greatest(decisions._loaded_at, executions._loaded_at) as _inputs_loaded_at,
+        greatest(decisions._staged_at, executions._staged_at) as _inputs_staged_at
     from decisions_ranked as decisions
     left join stg_router__task_executions as executions
         on decisions.task_execution_id = executions.task_execution_id

@@ -10,13 +10,16 @@
             {'columns': ['tenant_id', 'task_type', 'provider_used']},
             {'columns': ['tenant_id', 'status', 'timestamp_start']},
             {'columns': ['tenant_id', 'id'], 'unique': true},
+            {'columns': ['_inputs_staged_at']},
         ],
     )
 }}
 
 with
 
-stg_router__task_executions as (
+-- Not materialized: each reference reads the table through its indexes (a CTE that is
+-- referenced twice would otherwise be copied whole first).
+stg_router__task_executions as not materialized (
     select
         task_execution_id,
         tenant_id,
@@ -41,7 +44,8 @@ stg_router__task_executions as (
         quality_score,
         started_at,
         ended_at,
-        _loaded_at
+        _loaded_at,
+        _staged_at
     from {{ ref('stg_router__task_executions') }}
 ),
 
@@ -70,80 +74,78 @@ int_task_executions_with_savings as (
     from {{ ref('int_task_executions_with_savings') }}
 ),
 
-stg_router__routing_decisions as (
+stg_router__routing_decisions as not materialized (
     select
         task_execution_id,
-        _loaded_at
+        _loaded_at,
+        _staged_at
     from {{ ref('stg_router__routing_decisions') }}
 ),
 
-stg_router__tenants as (
+stg_router__tenants as not materialized (
     select
         tenant_id,
-        _loaded_at
+        _loaded_at,
+        _staged_at
     from {{ ref('stg_router__tenants') }}
 ),
 
-int_provider_prices_effective as (
+int_provider_prices_effective as not materialized (
     select
         price_id,
         effective_from_at,
-        _loaded_at
+        _loaded_at,
+        _recorded_at
     from {{ ref('int_provider_prices_effective') }}
-),
-
--- The newest landing among everything a task's figures depend on: its own version, its
--- routing decisions, its tenant (default provider) and the price rows it was priced with.
--- Its maximum over the mart is the incremental watermark.
-decisions_loaded_at as (
-    select
-        task_execution_id,
-        max(_loaded_at) as decisions_loaded_at
-    from stg_router__routing_decisions
-    group by task_execution_id
 ),
 
 {% if is_incremental() %}
 
+-- Builds stamp what they write (_staged_at, a price version's _recorded_at): whatever a
+-- later build wrote than the newest input this mart holds is new to it. No clock of the
+-- landings is involved, so a load that committed late is picked up like any other.
 watermark as (
-    select
-        coalesce(max(_inputs_loaded_at), cast('-infinity' as timestamptz))
-        - cast('{{ var("lookback_days") }} days' as interval) as rebuild_since_at
+    select {{ built_from('_inputs_staged_at') }} as built_from_at
     from {{ this }}
 ),
 
--- A price row landed since the watermark can change the price of every task that started
--- on or after its effective_from (a new row also ends the open-ended row before it).
+-- A price version recorded since can change the price of every task that started on or
+-- after its effective_from (a new row also ends the open-ended row before it).
 repricing_since as (
     select min(prices.effective_from_at) as reprice_started_since_at
     from int_provider_prices_effective as prices
     cross join watermark
-    where prices._loaded_at > watermark.rebuild_since_at
+    where prices._recorded_at > watermark.built_from_at
 ),
 
 tenants_changed as (
     select tenants.tenant_id
     from stg_router__tenants as tenants
     cross join watermark
-    where tenants._loaded_at > watermark.rebuild_since_at
+    where tenants._staged_at > watermark.built_from_at
 ),
 
 tasks_to_rebuild as (
     select executions.task_execution_id
     from stg_router__task_executions as executions
     cross join watermark
+    where executions._staged_at > watermark.built_from_at
+    union
+    select executions.task_execution_id
+    from stg_router__task_executions as executions
     cross join repricing_since
-    where
-        executions._loaded_at > watermark.rebuild_since_at
-        or executions.started_at >= repricing_since.reprice_started_since_at
-        or executions.tenant_id in (select tenants_changed.tenant_id from tenants_changed)
+    where executions.started_at >= repricing_since.reprice_started_since_at
+    union
+    select executions.task_execution_id
+    from stg_router__task_executions as executions
+    where executions.tenant_id in (select tenants_changed.tenant_id from tenants_changed)
     union
     select decisions.task_execution_id
-    from decisions_loaded_at as decisions
+    from stg_router__routing_decisions as decisions
     cross join watermark
-    where decisions.decisions_loaded_at > watermark.rebuild_since_at
-    -- A task not published yet, whatever its landing time: e.g. rejected until a price row
-    -- made its provider known, a price that starts after the task itself.
+    where decisions._staged_at > watermark.built_from_at
+    -- A task not published yet, whatever its inputs: e.g. removed from the live marts when
+    -- a price load it was priced with was withdrawn (`loads withdraw`).
     union
     select executions.task_execution_id
     from stg_router__task_executions as executions
@@ -195,21 +197,34 @@ tasks_joined as (
         executions.started_at,
         executions.ended_at,
         executions._loaded_at,
-        decisions.task_execution_id is not null as has_routing_decision,
+        decisions.decisions_loaded_at is not null as has_routing_decision,
         greatest(
             executions._loaded_at,
             decisions.decisions_loaded_at,
             tenants._loaded_at,
             prices._loaded_at,
             default_prices._loaded_at
-        ) as inputs_loaded_at
+        ) as inputs_loaded_at,
+        greatest(
+            executions._staged_at,
+            decisions.decisions_staged_at,
+            tenants._staged_at,
+            prices._recorded_at,
+            default_prices._recorded_at
+        ) as inputs_staged_at
     from stg_router__task_executions as executions
     inner join int_task_executions_costed as costed
         on executions.task_execution_id = costed.task_execution_id
     inner join int_task_executions_with_savings as savings
         on executions.task_execution_id = savings.task_execution_id
-    left join decisions_loaded_at as decisions
-        on executions.task_execution_id = decisions.task_execution_id
+    -- The newest landing and staging among the task's decisions (by its index).
+    left join lateral (
+        select
+            max(task_decisions._loaded_at) as decisions_loaded_at,
+            max(task_decisions._staged_at) as decisions_staged_at
+        from stg_router__routing_decisions as task_decisions
+        where task_decisions.task_execution_id = executions.task_execution_id
+    ) as decisions on true
     left join stg_router__tenants as tenants
         on executions.tenant_id = tenants.tenant_id
     left join int_provider_prices_effective as prices
@@ -264,7 +279,8 @@ final as (
         started_at as timestamp_start,
         ended_at as timestamp_end,
         _loaded_at as created_at,
-        inputs_loaded_at as _inputs_loaded_at
+        inputs_loaded_at as _inputs_loaded_at,
+        inputs_staged_at as _inputs_staged_at
     from tasks_joined
 )
 

@@ -1,4 +1,24 @@
+{{
+    config(
+        materialized='incremental',
+        indexes=[
+            {'columns': ['_load_id', '_line_number'], 'unique': true},
+            {'columns': ['_staged_at']},
+            {'columns': ['default_provider_key', 'is_known_provider']},
+        ],
+    )
+}}
+
 with
+
+{% if is_incremental() %}
+
+-- The loads whose rows this build (re)stages (macros/incremental/raw_rows_to_stage.sql).
+loads_to_stage as (
+    {{ loads_to_stage(['tenants'], 'default_provider_key') }}
+),
+
+{% endif %}
 
 tenants as (
     select
@@ -8,6 +28,7 @@ tenants as (
         _loaded_at,
         record
     from {{ source('router', 'tenants') }}
+    where {{ raw_rows_to_stage('default_provider_key') }}
 ),
 
 withdrawn_loads as (
@@ -105,7 +126,10 @@ final as (
         rejection_reason,
         rejection_reasons,
         rejection_reason is not null as is_rejected,
-        _load_id in (select withdrawn_loads.load_id from withdrawn_loads) as is_withdrawn
+        _load_id in (select withdrawn_loads.load_id from withdrawn_loads) as is_withdrawn,
+        is_known_provider,
+        cast('{{ run_started_at.isoformat() }}' as timestamptz) as _staged_at,
+        '{{ staging_rules_version() }}' as _rules_version
     from reasons_collected
 )
 
