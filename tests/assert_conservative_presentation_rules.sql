@@ -1,6 +1,6 @@
 -- Self-test of the presentation macros: returns one row per case whose shown figure differs
 -- from the rule (floor to the cent, floor to a whole percent, positive savings under 1 % of
--- the baseline shown as 0, a loss shown as a loss, nothing ever rounded up).
+-- the baseline or under a cent shown as 0, a loss shown as a loss, nothing ever rounded up).
 with
 
 cases as (
@@ -23,7 +23,7 @@ cases as (
         ('a whole-percent loss is kept', '-3', '100', '-3.00', '-3'),
         ('a loss without baseline has no percentage', '-2', '0', '-2.00', null),
         ('no baseline shows 0', '0', '0', '0.00', '0'),
-        ('tiny totals floor to 0 cents', '0.0031', '0.0062', '0.00', '50'),
+        ('savings under a cent show 0 and 0 percent', '0.0031', '0.0062', '0.00', '0'),
         ('one third floors', '1', '3', '1.00', '33'),
         ('no priced task stays null', null, null, null, null)
     ) as literal_cases (

@@ -1,7 +1,8 @@
 {#-
     A savings percentage as it may be shown: 100 * savings / baseline floored to a whole
     percent, a loss included (-3.2 % -> -4 %); 0 when positive savings are under 1 % of the
-    baseline; null when the savings are null, or a loss has no positive baseline to be a
+    baseline or under one cent (shown as $0.00: "saved $0.00, 50 %" would contradict itself,
+    and the ROI mart's data test refuses it); null when the savings are null, or a loss has no positive baseline to be a
     percentage of (0 when there are no savings and no baseline). The floor is checked against
     the exact product, so a quotient that numeric division rounds to a whole number
     (4.99999999999999999997 -> 5.0000000000000000) is still floored to 4; division never
@@ -20,7 +21,10 @@
         when ({{ savings }}) is null then null
         when ({{ baseline }}) <= 0 and ({{ savings }}) < 0 then null
         when ({{ baseline }}) > 0
-            and (({{ savings }}) < 0 or ({{ savings }}) >= 0.01 * ({{ baseline }}))
+            and (
+                ({{ savings }}) < 0
+                or (({{ savings }}) >= 0.01 and ({{ savings }}) >= 0.01 * ({{ baseline }}))
+            )
             then cast(
                 {{ quotient_floor }}
                 - case

@@ -346,10 +346,13 @@ def rows(url: str, query: str) -> list[tuple]:
 def conservative_figures(savings: Decimal, baseline: Decimal) -> tuple[Decimal, Decimal | None]:
     """The shown savings and savings percentage by the documented rule, recomputed in Python
     (exact fractions): floored, never rounded up; a loss shown as a loss (its percentage
-    null without a positive baseline); positive savings under 1 % of the baseline as 0."""
+    null without a positive baseline); positive savings under 1 % of the baseline as 0, and
+    the percentage 0 too when the savings show as $0.00 (under a cent)."""
     if savings < 0 or (baseline > 0 and 100 * savings >= baseline):
         shown = Decimal(math.floor(Fraction(savings) * 100)).scaleb(-2)
         if baseline <= 0:
             return shown, None
+        if shown == 0:
+            return shown, Decimal(0)
         return shown, Decimal(math.floor(Fraction(100 * savings) / Fraction(baseline)))
     return Decimal(0), Decimal(0)
