@@ -13,7 +13,7 @@ help:
 	@echo "make demo   - start the embedded PostgreSQL, generate, load, build and summarise"
 	@echo "make test   - ruff, mypy, pytest (with a throwaway PostgreSQL), sqlfluff, dbt build"
 	@echo "make test-fast - ruff, the tests without a database, dbt unit tests (< 1 min)"
-	@echo "make bench  - loader throughput against PostgreSQL's own COPY (1M executions)"
+	@echo "make bench  - loader throughput against PostgreSQL's COPY, and the scheduled run at SCALE=1M"
 
 # constraints.txt locks every package version (refresh: pip freeze --exclude-editable).
 $(STAMP): pyproject.toml constraints.txt
@@ -53,8 +53,17 @@ test-fast: install
 	$(CLI) throwaway-db -- $(CLI) dbt -- build --empty --select "+test_type:unit" \
 		--exclude-resource-type test --quiet
 
+# BENCH=loader (the loader against PostgreSQL's COPY), run (the scheduled run at SCALE:
+# first run, one new hour, one new day, dashboard queries, sizes) or all; SCALE=30k (a smoke
+# test), 300k, 1M, 10M or 100M.
+BENCH ?= all
+SCALE ?= 1M
+
 bench: install
-	$(BIN)/python -m routing_analytics.tools.bench
+	@if [ "$(BENCH)" = loader ] || [ "$(BENCH)" = all ]; then \
+		$(BIN)/python -m routing_analytics.tools.bench; fi
+	@if [ "$(BENCH)" = run ] || [ "$(BENCH)" = all ]; then \
+		$(BIN)/python -m routing_analytics.tools.bench_runs --scale $(SCALE); fi
 
 db-start: install
 	$(CLI) db start

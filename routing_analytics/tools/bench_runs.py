@@ -1,0 +1,150 @@
+"""`make bench BENCH=run SCALE=1M`: the scheduled run at a data-set size, end to end.
+
+In a throwaway server: generate SCALE task executions over 30 days and time the first
+`routing-analytics run` (load, full build, checks, publish); then generate the next hour and
+the next day on top (`generate --start --end`, the same tenants and prices) and time a `run`
+of each; then time the dashboard queries of analyses/ as a tenant reader (row-level security,
+app.tenant_id set), ROUNDS times each, and print p50/p95; and the size of each schema.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+
+from routing_analytics.platform.config import DATABASE_URL_VAR, load_settings
+from routing_analytics.platform.throwaway import throwaway_database, throwaway_server
+from routing_analytics.tools.generate import GenerateOptions, generate
+from routing_analytics.warehouse.relations import CALCULATE_ROI, TASK_EXECUTIONS
+
+# 30k is a smoke test of the bench itself.
+SCALES = {"30k": 30_000, "300k": 300_000, "1M": 1_000_000, "10M": 10_000_000, "100M": 100_000_000}
+DAYS = 30
+TENANTS = 20
+SEED = 42
+ROUNDS = 50
+
+BUSIEST_TENANT = (
+    f"select tenant_id from {TASK_EXECUTIONS} group by 1 order by count(*) desc limit 1"
+)
+SCHEMA_SIZES = """
+select namespace.nspname, sum(pg_total_relation_size(class.oid))
+from pg_catalog.pg_class as class
+inner join pg_catalog.pg_namespace as namespace on namespace.oid = class.relnamespace
+where class.relkind in ('r', 'p', 'm') and namespace.nspname not like 'pg_%'
+  and namespace.nspname <> 'information_schema'
+group by 1 order by 2 desc
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", choices=SCALES, default="1M")
+    args = parser.parse_args()
+    executions = SCALES[args.scale]
+    # The window ends at the start of yesterday: the next hour and the next day are (mostly)
+    # in the past, and the dashboards' "this month" has data.
+    end_date = datetime.now(UTC).date() - timedelta(days=2)
+    window_end = datetime.combine(end_date + timedelta(days=1), datetime.min.time(), UTC)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        throwaway_server(load_settings()) as server_url,
+        throwaway_database(server_url) as url,
+    ):
+        env = {**os.environ, DATABASE_URL_VAR: url, "ANALYTICS_STATE_DIR": f"{folder}/state"}
+        print(f"scale {args.scale}: {executions:,} executions, {TENANTS} tenants, {DAYS} days")
+        inbox = Path(folder) / "inbox"
+        _generate(inbox, end_date, executions)
+        _timed_run(env, inbox, "first run (load, full build, checks, publish)")
+        spans = (
+            ("one new hour", window_end, timedelta(hours=1), executions // (DAYS * 24)),
+            ("one new day", window_end + timedelta(hours=1), timedelta(days=1), executions // DAYS),
+        )
+        for label, start, length, count in spans:
+            _generate(inbox, end_date, count, start, start + length)
+            _timed_run(env, inbox, f"run with {label} ({count:,} executions)")
+        _dashboard_queries(env, url, Path(folder) / "compiled")
+        with psycopg.connect(url) as conn:
+            for schema, size in conn.execute(SCHEMA_SIZES).fetchall():
+                print(f"size {schema}: {float(size) / 1e6:,.0f} MB")
+    return 0
+
+
+def _generate(
+    inbox: Path,
+    end_date: date,
+    executions: int,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> None:
+    for old in inbox.glob("*") if inbox.exists() else ():
+        old.unlink()
+    started = time.perf_counter()
+    generate(
+        GenerateOptions(
+            out_dir=inbox,
+            tenants=TENANTS,
+            days=DAYS,
+            executions=executions,
+            seed=SEED,
+            end_date=end_date,
+            start=start,
+            end=end,
+        )
+    )
+    print(f"generated {executions:,} executions in {time.perf_counter() - started:.1f} s")
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "routing_analytics", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+
+def _timed_run(env: dict[str, str], inbox: Path, label: str) -> None:
+    started = time.perf_counter()
+    result = _cli(env, "run", str(inbox))
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout[-4000:] + result.stderr[-2000:])
+        raise SystemExit(f"bench: {label} failed (exit {result.returncode})")
+    print(f"{label}: {seconds:.1f} s")
+
+
+def _dashboard_queries(env: dict[str, str], url: str, target: Path) -> None:
+    compiled = _cli(
+        env, "dbt", "--", "compile", "--select", "resource_type:analysis",
+        "--target-path", str(target), "--quiet",
+    )  # fmt: skip
+    if compiled.returncode != 0:
+        raise SystemExit(f"bench: compiling the dashboard queries failed\n{compiled.stdout}")
+    queries = sorted((target / "compiled").rglob("analyses/*.sql"))
+    queries_by_name = {query.stem: query.read_text() for query in queries}
+    queries_by_name["calculate_roi_30_days"] = (
+        f"select * from {CALCULATE_ROI}(current_setting('app.tenant_id'), 30)"
+    )
+    with psycopg.connect(url) as conn:
+        tenant = conn.execute(BUSIEST_TENANT).fetchone()
+        for name, query in queries_by_name.items():
+            timings = []
+            for _ in range(ROUNDS):
+                with conn.transaction():
+                    conn.execute("set local role analytics_reader")
+                    conn.execute("select set_config('app.tenant_id', %s, true)", tenant)
+                    started = time.perf_counter()
+                    conn.execute(query).fetchall()
+                    timings.append((time.perf_counter() - started) * 1000)
+            p95 = statistics.quantiles(timings, n=20)[-1]
+            print(f"dashboard {name}: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
