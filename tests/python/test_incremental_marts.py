@@ -17,7 +17,8 @@ staged than the newest input a mart holds), which is what this test checks.
 
 Batch 1 is the generated data set (faults included) up to CUTOFF. Batch 2 holds:
 - the rest: new tasks, decisions and usage events;
-- late records: the generator's late file (tasks from the first days, loaded only now);
+- late records: the generator's late file (tasks from the first days, loaded only now), and
+  a task of the month before that ran across that month's end;
 - new versions of batch-1 tasks (status changed, tokens changed) and an exact duplicate;
 - routing decisions of batch-1 tasks that were held back from batch 1;
 - a price row with a new effective_from in the middle of batch 1's period, and a restated
@@ -59,6 +60,7 @@ END_DATE = date(2026, 11, 20)
 WINDOW_START = datetime(2026, 11, 15, tzinfo=UTC)  # six days: 2026-11-15 .. 2026-11-20
 CUTOFF = datetime(2026, 11, 19, tzinfo=UTC)  # batch 1: everything that happened before
 REPRICED_FROM = datetime(2026, 11, 17, 12, tzinfo=UTC)  # the new price row's effective_from
+PREVIOUS_MONTH_START = datetime(2026, 10, 31, 23, 59, 58, tzinfo=UTC)
 # Incremental runs re-build only what changed (see the module docstring). Seeds, snapshots
 # and models only: this test compares what the two paths publish; the data tests and unit
 # tests run in the session warehouse build, and a data-quality gate tripped by the small
@@ -112,6 +114,7 @@ class Scenario:
     status_changed: dict[str, str]  # task id -> new status
     tokens_changed: dict[str, int]  # task id -> new tokens_used
     duplicated_id: str
+    previous_month_id: str  # a new task that ran across the end of the month before
     late_decision_task_ids: frozenset[str]
     repriced: tuple[str, str]  # (provider, model) with a new row from REPRICED_FROM
     restated: tuple[str, str, datetime]  # (provider, model, effective_from) restated
@@ -293,7 +296,7 @@ def _batch_2(
         and row["token_cost_usd"]
         and row["timestamp_start"] < REPRICED_FROM
     )
-    assert len(candidates) >= 7, "too few valid early tasks to re-send"
+    assert len(candidates) >= 8, "too few valid early tasks to re-send"
     status_changed = {task_id: "failed" for task_id in candidates[:3]}
     tokens_changed: dict[str, int] = {}
     versions: list[bytes] = []
@@ -310,10 +313,25 @@ def _batch_2(
         versions.append(json.dumps(record).encode())
     duplicated_id = candidates[6]
     duplicate = next(line for line in head if _record(line) == by_id[duplicated_id])
+    # A late record from the month before batch 1, across that month's end.
+    previous_month = dict(by_id[candidates[7]])
+    previous_month.update(
+        id="00000000-0000-4000-8000-0000000a0b0c",
+        timestamp_start=PREVIOUS_MONTH_START.isoformat().replace("+00:00", "Z"),
+        timestamp_end="2026-11-01T00:00:02Z",
+        duration_ms=4_000,
+    )
+    previous_month.pop("routing_decision", None)
 
     _write(
         folder / "task_executions_batch_2.jsonl",
-        [*tasks[_split(tasks, "timestamp_start") :], *versions, duplicate, *_lines(late_file)],
+        [
+            *tasks[_split(tasks, "timestamp_start") :],
+            *versions,
+            duplicate,
+            *_lines(late_file),
+            json.dumps(previous_month).encode(),
+        ],
     )
     _write(
         folder / "routing_decisions_batch_2.jsonl",
@@ -330,6 +348,7 @@ def _batch_2(
         status_changed=status_changed,
         tokens_changed=tokens_changed,
         duplicated_id=duplicated_id,
+        previous_month_id=previous_month["id"],
         late_decision_task_ids=held,
         repriced=repriced,
         restated=restated,
@@ -665,6 +684,9 @@ def test_batch_2_changes_the_marts(run: Run):
         assert after[task_id]["cost_actual"] > before[task_id]["cost_actual"]
     duplicated = scenario.duplicated_id
     assert after[duplicated]["created_at"] > before[duplicated]["created_at"]
+
+    assert scenario.previous_month_id not in before
+    assert after[scenario.previous_month_id]["timestamp_start"] == PREVIOUS_MONTH_START
 
     decided_late = [task_id for task_id in scenario.late_decision_task_ids if task_id in before]
     assert len(decided_late) >= 3
