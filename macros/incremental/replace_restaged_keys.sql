@@ -3,11 +3,19 @@
     A key needs a new look when any of its versions was (re)staged by its base model since
     this model's last build: a new version, or one withdrawn, restored or rejected. Both the
     model's selection and its strategy use the same set of keys, read before anything is
-    written, so they agree.
+    written, so they agree. The model's config names the key (unique_key, one column) and
+    the base model whose rows are the versions (versions_model).
 -#}
-{%- macro keys_restaged_since_last_build(versions, key) -%}
+{%- macro keys_restaged_since_last_build() -%}
+    {%- set key = config.get('unique_key') -%}
+    {%- set versions = config.get('versions_model') -%}
+    {%- if key is not string or versions is none -%}
+        {{ exceptions.raise_compiler_error(
+            "replace_restaged_keys: set config unique_key (one column) and versions_model"
+        ) }}
+    {%- endif -%}
     select versions.{{ key }}
-    from {{ versions }} as versions
+    from {{ ref(versions) }} as versions
     where versions._staged_at > (
         select coalesce(max(built._staged_at), cast('-infinity' as timestamptz))
         from {{ this }} as built
@@ -19,20 +27,12 @@
     Incremental strategy `replace_restaged_keys`: in the model's transaction, delete every
     row whose key keys_restaged_since_last_build() names, then insert the selected rows.
     Unlike delete+insert it also removes a key that has no valid version left (every
-    version withdrawn): that key has no new row to replace it. Config versions_model names
-    the base model whose versions are ranked.
+    version withdrawn): that key has no new row to replace it.
 -#}
 {%- macro get_incremental_replace_restaged_keys_sql(arg_dict) -%}
-    {%- set key = config.get('unique_key') -%}
-    {%- set versions = config.get('versions_model') -%}
-    {%- if key is not string or versions is none -%}
-        {{ exceptions.raise_compiler_error(
-            "replace_restaged_keys: set config unique_key (one column) and versions_model"
-        ) }}
-    {%- endif -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ arg_dict['target_relation'] }}
-    where {{ key }} in ({{ keys_restaged_since_last_build(ref(versions), key) }});
+    where {{ config.get('unique_key') }} in ({{ keys_restaged_since_last_build() }});
 
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }}

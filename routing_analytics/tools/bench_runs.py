@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import psycopg
 
+from routing_analytics.operations.check import BUSIEST_TENANT
 from routing_analytics.platform.config import DATABASE_URL_VAR, load_settings
 from routing_analytics.platform.throwaway import throwaway_database, throwaway_server
 from routing_analytics.tools.generate import GenerateOptions, generate
@@ -33,9 +35,6 @@ TENANTS = 20
 SEED = 42
 ROUNDS = 50
 
-BUSIEST_TENANT = (
-    f"select tenant_id from {TASK_EXECUTIONS} group by 1 order by count(*) desc limit 1"
-)
 SCHEMA_SIZES = """
 select namespace.nspname, sum(pg_total_relation_size(class.oid))
 from pg_catalog.pg_class as class
@@ -86,8 +85,7 @@ def _generate(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> None:
-    for old in inbox.glob("*") if inbox.exists() else ():
-        old.unlink()
+    shutil.rmtree(inbox, ignore_errors=True)  # what the last run loaded
     started = time.perf_counter()
     generate(
         GenerateOptions(
@@ -132,7 +130,7 @@ def _dashboard_queries(env: dict[str, str], url: str, target: Path) -> None:
         f"select * from {CALCULATE_ROI}(current_setting('app.tenant_id'), 30)"
     )
     with psycopg.connect(url) as conn:
-        tenant = conn.execute(BUSIEST_TENANT).fetchone()
+        tenant = conn.execute(BUSIEST_TENANT.format(tasks=TASK_EXECUTIONS)).fetchone()
         for name, query in queries_by_name.items():
             timings = []
             for _ in range(ROUNDS):

@@ -1,8 +1,6 @@
 {{
     config(
-        materialized='incremental',
         unique_key='routing_decision_id',
-        incremental_strategy='replace_restaged_keys',
         versions_model='base_router__routing_decisions',
         indexes=[
             {'columns': ['routing_decision_id'], 'unique': true},
@@ -36,7 +34,7 @@ base_router__routing_decisions as (
     {% if is_incremental() %}
         -- Every version of each key that has one (re)staged since the last build.
         and routing_decision_id in (
-            {{ keys_restaged_since_last_build(ref('base_router__routing_decisions'), 'routing_decision_id') }}
+            {{ keys_restaged_since_last_build() }}
         )
     {% endif %}
 ),

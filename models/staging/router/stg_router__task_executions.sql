@@ -1,8 +1,6 @@
 {{
     config(
-        materialized='incremental',
         unique_key='task_execution_id',
-        incremental_strategy='replace_restaged_keys',
         versions_model='base_router__task_executions',
         indexes=[
             {'columns': ['task_execution_id'], 'unique': true},
@@ -54,7 +52,7 @@ base_router__task_executions as (
     {% if is_incremental() %}
         -- Every version of each key that has one (re)staged since the last build.
         and task_execution_id in (
-            {{ keys_restaged_since_last_build(ref('base_router__task_executions'), 'task_execution_id') }}
+            {{ keys_restaged_since_last_build() }}
         )
     {% endif %}
 ),

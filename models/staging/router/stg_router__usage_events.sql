@@ -1,8 +1,6 @@
 {{
     config(
-        materialized='incremental',
         unique_key='usage_event_id',
-        incremental_strategy='replace_restaged_keys',
         versions_model='base_router__usage_events',
         indexes=[
             {'columns': ['usage_event_id'], 'unique': true},
@@ -29,7 +27,7 @@ base_router__usage_events as (
     {% if is_incremental() %}
         -- Every version of each key that has one (re)staged since the last build.
         and usage_event_id in (
-            {{ keys_restaged_since_last_build(ref('base_router__usage_events'), 'usage_event_id') }}
+            {{ keys_restaged_since_last_build() }}
         )
     {% endif %}
 ),
