@@ -19,6 +19,8 @@
     - readers get SELECT only on relations with a tenant_id and on var('tenant_free_relations')
       (not tenant data); nothing in any other schema. Privileges of a relation dbt has just
       re-created start empty: until this macro has run, readers see nothing (fails closed).
+    - readers have usage on the published schema only, not on the standby that `run` builds
+      into before its gates have passed.
     The roles themselves are created by create_analytics_roles (on-run-start), so that
     models and tests that name them work on the first build of a new server.
 -#}
@@ -28,6 +30,10 @@
     {%- set reader = var('reader_role') -%}
     {%- set analyst = var('analyst_role') -%}
     {%- set private_schemas = ['raw', 'staging', 'int', 'snapshots', var('util_schema')] -%}
+    {#- The standby schema that `routing-analytics run` builds into is not published yet:
+        readers get usage on it when it is swapped in (routing_analytics/warehouse/publish.py). -#}
+    {%- set reader_usage = 'grant usage on schema %I to %I, %I'
+        if schema == var('published_schema') else 'revoke usage on schema %I from %I, %I' -%}
     do $apply_tenant_isolation$
     declare
         relation record;
@@ -37,7 +43,7 @@
         perform pg_advisory_xact_lock(hashtext('routing_analytics.apply_tenant_isolation'));
         execute format('grant usage, create on schema %I to %I',
             {{ dbt.string_literal(schema) }}, {{ dbt.string_literal(owner) }});
-        execute format('grant usage on schema %I to %I, %I',
+        execute format({{ dbt.string_literal(reader_usage) }},
             {{ dbt.string_literal(schema) }},
             {{ dbt.string_literal(reader) }}, {{ dbt.string_literal(analyst) }});
         execute format('revoke create on schema %I from public',

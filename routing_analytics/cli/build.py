@@ -6,12 +6,16 @@ import argparse
 import shlex
 
 from routing_analytics.cli.arguments import Commands, after_double_dash
+from routing_analytics.platform import db
 from routing_analytics.platform.config import Settings, dbt_environment
 from routing_analytics.platform.errors import UserError
 from routing_analytics.warehouse.dbt import dbt_env, ensure_database, run_dbt, run_sqlfluff
 from routing_analytics.warehouse.gates import gated_build
+from routing_analytics.warehouse.publish import discard_standby
 
 SQL_PATHS = ("models", "tests", "analyses", "snapshots")
+# dbt commands that may change the live marts: the scheduled run's standby goes with them.
+WRITING_DBT_COMMANDS = frozenset({"build", "run", "seed", "snapshot", "retry", "clone"})
 
 
 def register(commands: Commands) -> None:
@@ -69,6 +73,10 @@ def _dbt(args: argparse.Namespace, settings: Settings) -> int:
     passed = after_double_dash(args.dbt_args)
     if not passed:
         raise UserError("give the dbt arguments after --, e.g. routing-analytics dbt -- ls")
+    if passed[0] in WRITING_DBT_COMMANDS:
+        ensure_database(settings)
+        with db.connect(settings) as conn:
+            discard_standby(conn)
     return run_dbt(settings, passed)
 
 

@@ -23,6 +23,7 @@ from routing_analytics.platform import db
 from routing_analytics.platform.config import Settings
 from routing_analytics.platform.errors import UserError
 from routing_analytics.platform.locks import run_lock
+from routing_analytics.warehouse.publish import discard_standby
 from routing_analytics.warehouse.relations import (
     BASE_PROVIDER_PRICING,
     BASE_ROUTING_DECISIONS,
@@ -124,6 +125,8 @@ def _act(settings: Settings, load_id: int, action: str, reason: str, *, wait: bo
             )
             if action == "withdraw" and load.published_at is not None:
                 _unpublish_task_rows(conn, load)
+            # The standby may hold the load's rows (a refused build) or lack them.
+            discard_standby(conn)
     return list_loads(settings, limit=1, load_id=load_id)[0]
 
 

@@ -19,8 +19,9 @@ from psycopg import sql
 from routing_analytics.platform import db
 from routing_analytics.platform.config import Settings
 from routing_analytics.platform.errors import UserError
+from routing_analytics.warehouse.relations import ANALYST_ROLE, READER_ROLE
 
-ROLES = {"analyst": "analytics_analyst", "reader": "analytics_reader"}
+ROLES = {"analyst": ANALYST_ROLE, "reader": READER_ROLE}
 LOGIN_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 RESERVED_PREFIXES = ("pg_", "analytics_")
 SESSION_LIMITS = {"idle_in_transaction_session_timeout": "60s", "statement_timeout": "60s"}

@@ -40,6 +40,7 @@ from routing_analytics.platform.config import (
 )
 from routing_analytics.platform.errors import UserError
 from routing_analytics.platform.locks import run_lock
+from routing_analytics.warehouse.publish import discard_standby
 from routing_analytics.warehouse.relations import (
     BASE_ROUTING_DECISIONS,
     BASE_TASK_EXECUTIONS,
@@ -289,6 +290,8 @@ def _retain(conn: psycopg.Connection, run: RetentionRun, as_of: datetime) -> Non
         "day": horizons.aggregates.date(),
     }
     conn.execute("set local routing_analytics.maintenance = 'on'")
+    # The deletes below change the live marts only; the next run seeds a new standby.
+    discard_standby(conn)
     run_id = _record_run(conn, horizons, as_of)
     for statement in FORGOTTEN_ROWS:
         conn.execute(statement, params)

@@ -1,16 +1,19 @@
 """`routing-analytics run INBOX`: the scheduled job (cron or an orchestrator calls this).
 
-In order: load what is new in the inbox folder; copy the published marts into analytics_next
-(the incremental marts continue from there); `dbt build` with the published schemas suffixed
-`_next`; the checks (gates, contract, monitoring) against analytics_next; then, in one
-transaction, swap analytics_next in for the live schema. A failed build or gate drops the
-`_next` schema and leaves the live marts exactly as they were: customers never see a
-half-built or unchecked set. A session advisory lock keeps two runs from overlapping: a second
-run exits with a clear message (exit 75, try again later) or, with --wait, waits.
+In order: load what is new in the inbox folder; `dbt build` into the standby schema
+analytics_next (the marts as published one swap ago: the incremental ones catch up from there;
+seeded with a copy of the live marts when there is none); the checks (gates, contract,
+monitoring) against it; then, in one transaction, the standby and the live schema trade names
+(warehouse/publish.py, docs/publishing.md). A failed build or gate publishes nothing and
+leaves the live marts exactly as they were: customers never see a half-built or unchecked set,
+and readers have no usage on the standby. A session advisory lock keeps two runs from
+overlapping: a second run exits with a clear message (exit 75, try again later) or, with
+--wait, waits.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -24,12 +27,13 @@ from routing_analytics.warehouse.dbt import ensure_database, run_dbt
 from routing_analytics.warehouse.gates import print_failures
 from routing_analytics.warehouse.publish import (
     NEXT,
+    STANDBY_SCHEMA,
     drop_dbt_leftovers,
-    drop_next,
     prepare_next,
     swap_in_next,
     unpublished_loads,
 )
+from routing_analytics.warehouse.relations import PUBLISHED_SCHEMA
 
 
 def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
@@ -46,45 +50,12 @@ def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
         if load_code != 0:
             error_type = {2: UserError, 75: TransientError}.get(load_code, TerminalError)
             raise error_type("run stopped: some files failed to load; nothing was built")
-        _step("dbt build", "(into analytics_next)")
         with db.connect(settings) as conn:
             judged = unpublished_loads(conn)
-        prepare_next(settings)
-        # The data-quality gates are tests of this build: `check` reads their results from
-        # check_target() instead of running them again.
-        (check_target(settings) / "run_results.json").unlink(missing_ok=True)
-        try:
-            built = run_dbt(
-                settings,
-                [
-                    "build",
-                    "--exclude-resource-type",
-                    "unit_test",
-                    "--vars",
-                    '{"publish_suffix": "_next"}',
-                    "--target-path",
-                    str(check_target(settings)),
-                ],
-            )
-            print_failures(settings, check_target(settings))
-            if built != 0:
-                raise TerminalError(
-                    "run stopped: dbt build failed; the published marts are unchanged"
-                )
-            _step("check", "(analytics_next)")
-            alert = None
-            try:
-                print_check(settings, None, NEXT, gates_already_run=True)
-            except CheckAlert as raised:
-                if raised.blocks_publish:
-                    raise CheckAlert(
-                        f"{raised}; run stopped, the published marts are unchanged"
-                    ) from None
-                alert = raised
-        except BaseException:
-            drop_next(settings)
-            raise
-        _step("publish", "(swap analytics_next in)")
+        seeded = prepare_next(settings)
+        _step("dbt build", f"(into {STANDBY_SCHEMA}{SEEDED if seeded else ''})")
+        alert = _build_and_check(settings)
+        _step("publish", f"({STANDBY_SCHEMA} and {PUBLISHED_SCHEMA} trade names)")
         swap_in_next(settings, judged)
     print(f"run: done in {time.monotonic() - started:.0f} s")
     if alert is not None:
@@ -94,6 +65,40 @@ def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
             blocks_publish=False,
         )
     return 0
+
+
+SEEDED = ", a new standby seeded with a copy of the live marts"
+
+
+def _build_and_check(settings: Settings) -> CheckAlert | None:
+    """Build the standby and check it; raises when a gate, the contract or isolation holds
+    the publish back, returns an alert that does not."""
+    # The data-quality gates are tests of this build: `check` reads their results from
+    # check_target() instead of running them again.
+    (check_target(settings) / "run_results.json").unlink(missing_ok=True)
+    built = run_dbt(
+        settings,
+        [
+            "build",
+            "--exclude-resource-type",
+            "unit_test",
+            "--vars",
+            json.dumps({"publish_suffix": NEXT}),
+            "--target-path",
+            str(check_target(settings)),
+        ],
+    )
+    print_failures(settings, check_target(settings))
+    if built != 0:
+        raise TerminalError("run stopped: dbt build failed; the published marts are unchanged")
+    _step("check", f"({STANDBY_SCHEMA})")
+    try:
+        print_check(settings, None, NEXT, gates_already_run=True)
+    except CheckAlert as raised:
+        if raised.blocks_publish:
+            raise CheckAlert(f"{raised}; run stopped, the published marts are unchanged") from None
+        return raised
+    return None
 
 
 def _step(name: str, detail: object = "") -> None:

@@ -22,8 +22,9 @@ from psycopg import sql
 from loader.raw_schema import apply_raw_ddl
 from routing_analytics.platform import db
 from routing_analytics.platform.config import Settings
+from routing_analytics.platform.locks import run_lock
 from routing_analytics.warehouse.dbt import ensure_database, run_dbt
-from routing_analytics.warehouse.publish import mark_published, unpublished_loads
+from routing_analytics.warehouse.publish import discard_standby, mark_published, unpublished_loads
 
 GATE_TAG = "data_quality"
 MAX_LINES_PER_GATE = 20
@@ -119,19 +120,22 @@ def print_failures(settings: Settings, target: Path) -> list[GateResult]:
 
 
 def gated_build(settings: Settings, dbt_args: list[str], *, published_by: str = "build") -> int:
-    """`dbt build` that reports failed gates in one line each and, when it succeeded with
-    every gate run and passed, records the loads it judged as published."""
+    """`dbt build` of the live marts that reports failed gates in one line each and, when it
+    succeeded with every gate run and passed, records the loads it judged as published. It
+    changes the live marts outside a run: the run's standby goes (warehouse/publish.py)."""
     ensure_database(settings)
-    with db.connect(settings) as conn:
-        apply_raw_ddl(conn)
-        judged = unpublished_loads(conn)
-    target = target_path(settings, dbt_args)
-    (target / "run_results.json").unlink(missing_ok=True)
-    code = run_dbt(settings, dbt_args)
-    results = print_failures(settings, target)
-    if code == 0 and all_gates_passed(results):
-        with db.connect(settings) as conn, conn.transaction():
-            mark_published(conn, judged, published_by)
+    with run_lock(settings, wait=True):
+        with db.connect(settings) as conn:
+            apply_raw_ddl(conn)
+            discard_standby(conn)
+            judged = unpublished_loads(conn)
+        target = target_path(settings, dbt_args)
+        (target / "run_results.json").unlink(missing_ok=True)
+        code = run_dbt(settings, dbt_args)
+        results = print_failures(settings, target)
+        if code == 0 and all_gates_passed(results):
+            with db.connect(settings) as conn, conn.transaction():
+                mark_published(conn, judged, published_by)
     return code
 
 

@@ -1,5 +1,13 @@
-"""Write-audit-publish: build into analytics_next, then swap it in for analytics in one
-transaction, with the loads its gates judged recorded as published in that transaction."""
+"""Write-audit-publish without copying history: two persistent copies of the marts, the live
+`analytics` and the standby `analytics_next`, trade places in one transaction (docs/publishing.md).
+
+A run builds into the standby, which holds the marts as published one swap ago: its
+incremental models catch up with what was staged since their own newest input (the changes
+of the last two runs), the other models are rebuilt. Readers have no usage on the standby.
+When the build and its gates pass, the two schemas swap names, and the loads the gates judged
+are recorded as published, in the same transaction. Whatever changes the live marts outside
+a run (a `build`, retention, a load withdrawn or restored) discards the standby: the next run
+seeds it again with a copy of the live marts."""
 
 from __future__ import annotations
 
@@ -12,7 +20,7 @@ from psycopg import sql
 from routing_analytics.platform import db
 from routing_analytics.platform.config import Settings
 from routing_analytics.platform.errors import TransientError
-from routing_analytics.warehouse.relations import PUBLISHED_SCHEMA
+from routing_analytics.warehouse.relations import ANALYST_ROLE, PUBLISHED_SCHEMA, READER_ROLE
 
 # Loads a build would judge now: landed, not yet published, not withdrawn.
 UNPUBLISHED_LOADS = """
@@ -34,6 +42,7 @@ order by 1
 
 
 NEXT = "_next"
+STANDBY_SCHEMA = PUBLISHED_SCHEMA + NEXT
 PUBLISH_LOCK_TIMEOUT = "500ms"
 PUBLISH_RETRY_DELAYS_S = (1.0, 2.0, 4.0, 8.0, 15.0)
 
@@ -71,32 +80,29 @@ def drop_dbt_leftovers(settings: Settings) -> list[str]:
     return dropped
 
 
-def drop_next(settings: Settings) -> None:
-    with db.connect(settings, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("drop schema if exists {} cascade").format(
-                sql.Identifier(PUBLISHED_SCHEMA + NEXT)
-            )
-        )
+def discard_standby(conn: psycopg.Connection) -> None:
+    """In the caller's transaction: the live marts are about to change outside a run."""
+    conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(STANDBY_SCHEMA)))
 
 
-def prepare_next(settings: Settings) -> None:
-    """analytics_next starts as a copy of the live tables (indexes and constraints included):
-    the incremental marts continue from the published state, the others are rebuilt."""
-    drop_next(settings)
+def prepare_next(settings: Settings) -> bool:
+    """The schema the run builds into: the standby when there is one (the incremental marts
+    continue from its own state), else a new one seeded with a copy of the live tables
+    (indexes and constraints included). True when it had to be seeded."""
     with db.connect(settings) as conn, conn.transaction():
-        conn.execute(sql.SQL("create schema {}").format(sql.Identifier(PUBLISHED_SCHEMA + NEXT)))
-        if conn.execute(
-            "select to_regnamespace(%s) is not null", (PUBLISHED_SCHEMA,)
-        ).fetchone() != (True,):
-            return
-        for (table,) in conn.execute(LIVE_TABLES, (PUBLISHED_SCHEMA,)).fetchall():
+        if _schema_exists(conn, STANDBY_SCHEMA):
+            return False
+        conn.execute(sql.SQL("create schema {}").format(sql.Identifier(STANDBY_SCHEMA)))
+        if not _schema_exists(conn, PUBLISHED_SCHEMA):
+            return True
+        for table in _tables(conn, PUBLISHED_SCHEMA):
             live, copy = (
                 sql.Identifier(PUBLISHED_SCHEMA, table),
-                sql.Identifier(PUBLISHED_SCHEMA + NEXT, table),
+                sql.Identifier(STANDBY_SCHEMA, table),
             )
             conn.execute(sql.SQL("create table {} (like {} including all)").format(copy, live))
             conn.execute(sql.SQL("insert into {} select * from {}").format(copy, live))
+    return True
 
 
 def swap_in_next(settings: Settings, judged_loads: list[int]) -> None:
@@ -104,7 +110,7 @@ def swap_in_next(settings: Settings, judged_loads: list[int]) -> None:
     a renaming waits for every reader's transaction on them, and every dashboard query that
     arrives meanwhile queues behind it. A reader holding a transaction open must not stall
     the dashboards of every tenant, so the swap gives way and tries again; exit 75 when the
-    lock never came (analytics_next is dropped, the live marts are unchanged)."""
+    lock never came (the live marts are unchanged; the standby is kept for the next run)."""
 
     def attempt() -> None:
         try:
@@ -118,11 +124,7 @@ def swap_in_next(settings: Settings, judged_loads: list[int]) -> None:
                 " transaction)"
             ) from error
 
-    try:
-        db.with_retries(attempt, on_retry=_publish_retry, delays=PUBLISH_RETRY_DELAYS_S)
-    except TransientError:
-        drop_next(settings)
-        raise
+    db.with_retries(attempt, on_retry=_publish_retry, delays=PUBLISH_RETRY_DELAYS_S)
 
 
 def _publish_retry(message: str) -> None:
@@ -130,24 +132,43 @@ def _publish_retry(message: str) -> None:
 
 
 def _swap(settings: Settings, judged_loads: list[int]) -> None:
-    """One transaction: the checked schemas replace the live ones (dashboards that query by
-    name see the old set or the new one, never a mix), and the loads the build's gates
-    judged are recorded as published (the next run's gates judge only what it adds)."""
+    """One transaction: the checked standby and the live schema trade names, readers keep
+    usage on the live one only, and the loads the build's gates judged are recorded as
+    published (the next run's gates judge only what it adds). It first takes every live
+    table's lock: a reader's transaction that has read one of them finishes on the old set,
+    so no reader sees a mix of the two."""
+    live, standby, swapping = (
+        sql.Identifier(PUBLISHED_SCHEMA),
+        sql.Identifier(STANDBY_SCHEMA),
+        sql.Identifier(PUBLISHED_SCHEMA + "_swapping"),
+    )
+    readers = sql.SQL(", ").join(sql.Identifier(role) for role in (READER_ROLE, ANALYST_ROLE))
     with db.connect(settings) as conn, conn.transaction():
         conn.execute(f"set local lock_timeout = '{PUBLISH_LOCK_TIMEOUT}'")
         mark_published(conn, judged_loads, "run")
-        live, old, new = (
-            sql.Identifier(PUBLISHED_SCHEMA),
-            sql.Identifier(PUBLISHED_SCHEMA + "_previous"),
-            sql.Identifier(PUBLISHED_SCHEMA + NEXT),
-        )
-        conn.execute(sql.SQL("drop schema if exists {} cascade").format(old))
-        if conn.execute(
-            "select to_regnamespace(%s) is not null", (PUBLISHED_SCHEMA,)
-        ).fetchone() == (True,):
-            conn.execute(sql.SQL("alter schema {} rename to {}").format(live, old))
-        conn.execute(sql.SQL("alter schema {} rename to {}").format(new, live))
-        conn.execute(sql.SQL("drop schema if exists {} cascade").format(old))
+        if _schema_exists(conn, PUBLISHED_SCHEMA):
+            tables = [sql.Identifier(PUBLISHED_SCHEMA, t) for t in _tables(conn, PUBLISHED_SCHEMA)]
+            if tables:
+                conn.execute(
+                    sql.SQL("lock table {} in access exclusive mode").format(
+                        sql.SQL(", ").join(tables)
+                    )
+                )
+            conn.execute(sql.SQL("alter schema {} rename to {}").format(live, swapping))
+            conn.execute(sql.SQL("alter schema {} rename to {}").format(standby, live))
+            conn.execute(sql.SQL("alter schema {} rename to {}").format(swapping, standby))
+            conn.execute(sql.SQL("revoke usage on schema {} from {}").format(standby, readers))
+        else:
+            conn.execute(sql.SQL("alter schema {} rename to {}").format(standby, live))
+        conn.execute(sql.SQL("grant usage on schema {} to {}").format(live, readers))
+
+
+def _schema_exists(conn: psycopg.Connection, schema: str) -> bool:
+    return conn.execute("select to_regnamespace(%s) is not null", (schema,)).fetchone() == (True,)
+
+
+def _tables(conn: psycopg.Connection, schema: str) -> list[str]:
+    return [table for (table,) in conn.execute(LIVE_TABLES, (schema,)).fetchall()]
 
 
 def unpublished_loads(conn: psycopg.Connection) -> list[int]:

@@ -4,6 +4,9 @@ name against the dbt manifest, so a renamed model cannot leave Python reading a 
 from __future__ import annotations
 
 PUBLISHED_SCHEMA = "analytics"
+# The roles that read it (dbt_project.yml vars reader_role and analyst_role).
+READER_ROLE = "analytics_reader"
+ANALYST_ROLE = "analytics_analyst"
 
 # Published marts (schema analytics; `run` builds them into analytics_next first).
 TASK_EXECUTIONS = "analytics.task_executions"

@@ -14,6 +14,12 @@ from routing_analytics.tools.generate import GenerateOptions, generate
 
 pytestmark = pytest.mark.integration
 
+USAGE = """
+select
+    has_schema_privilege('analytics_reader', '{schema}', 'usage'),
+    has_schema_privilege('analytics_analyst', '{schema}', 'usage')
+"""
+
 
 def test_a_run_loads_builds_checks_and_refreshes(cli_env, tmp_path):
     inbox = tmp_path / "inbox"
@@ -36,12 +42,22 @@ def test_a_run_loads_builds_checks_and_refreshes(cli_env, tmp_path):
 
     published = rows(url, "select count(*), sum(cost_actual) from analytics.task_executions")
 
+    assert rows(url, USAGE.format(schema="analytics")) == [(True, True)]
+    assert rows(url, "select to_regnamespace('analytics_next') is null") == [(True,)]
+
     again = cli(cli_env, "run", str(inbox))
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("status=skipped") == 5
+    assert "(into analytics_next, a new standby seeded with a copy of the live marts)" in (
+        again.stdout
+    )
     assert (
         rows(url, "select count(*), sum(cost_actual) from analytics.task_executions") == published
     )
+    # The marts published before are the standby now, out of the readers' reach; the next
+    # run builds into it without a copy.
+    assert rows(url, USAGE.format(schema="analytics_next")) == [(False, False)]
+    assert rows(url, USAGE.format(schema="analytics")) == [(True, True)]
 
     # A sender breaks the contract: 15 % of the new records are rejected, a gate fails.
     template = json.loads((inbox / "task_executions.jsonl").read_text().splitlines()[0])
@@ -59,10 +75,12 @@ def test_a_run_loads_builds_checks_and_refreshes(cli_env, tmp_path):
         " of unpublished loads (100.0 %) are rejected, above the threshold of 5.0"
     ) in failed.stderr
     assert "dbt build failed; the published marts are unchanged" in failed.stderr
+    assert "(into analytics_next)" in failed.stdout
     assert (
         rows(url, "select count(*), sum(cost_actual) from analytics.task_executions") == published
     )
-    assert rows(url, "select to_regnamespace('analytics_next') is null") == [(True,)]
+    # The refused build stays in the standby, which no reader can use.
+    assert rows(url, USAGE.format(schema="analytics_next")) == [(False, False)]
 
 
 def test_a_second_run_does_not_overlap(cli_env, tmp_path):
@@ -136,7 +154,7 @@ def test_a_reader_holding_a_transaction_delays_the_publish_but_never_the_dashboa
 def _publish_is_waiting(conn: psycopg.Connection) -> bool:
     row = conn.execute(
         "select count(*) from pg_catalog.pg_stat_activity"
-        " where wait_event_type = 'Lock' and query ~ '^(alter|drop) schema'"
+        " where wait_event_type = 'Lock' and query ~ '^lock table '"
     ).fetchone()
     return bool(row and row[0])
 

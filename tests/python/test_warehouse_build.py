@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 from conftest import HAND_LANDED_BAIT, HAND_LANDED_ID, cli, rows
 
 from routing_analytics.warehouse import relations
@@ -265,3 +266,10 @@ def test_every_relation_python_names_is_built_by_a_dbt_model(warehouse, tmp_path
     assert set(relations.DBT_RELATIONS) <= built, set(relations.DBT_RELATIONS) - built
     # ... and every published mart of the manifest is one Python can name.
     assert relations.PUBLISHED_SCHEMA in {name.split(".")[0] for name in built}
+    project = yaml.safe_load((Path(__file__).parents[2] / "dbt_project.yml").read_text())
+    project_vars = project["vars"]
+    assert (
+        project_vars["published_schema"],
+        project_vars["reader_role"],
+        project_vars["analyst_role"],
+    ) == (relations.PUBLISHED_SCHEMA, relations.READER_ROLE, relations.ANALYST_ROLE)
