@@ -13,6 +13,7 @@ printed; the exit code is 1 when an alert fires, so cron or an orchestrator can 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
@@ -23,8 +24,9 @@ from pathlib import Path
 
 import psycopg
 
+from routing_analytics.operations.changed_rows import ChangedRows
 from routing_analytics.platform import db
-from routing_analytics.platform.config import Settings
+from routing_analytics.platform.config import Settings, dbt_environment
 from routing_analytics.platform.ddl import apply_ddl
 from routing_analytics.platform.errors import LoaderError, UserError
 from routing_analytics.warehouse.dbt import run_dbt
@@ -132,9 +134,11 @@ def run_checks(
     suffix: str = "",
     *,
     gates_already_run: bool = False,
+    changed: ChangedRows | None = None,
 ) -> list[CheckResult]:
     """`gates_already_run`: a `dbt build` into check_target() just ran the gates (they are
-    tests of the build): read their results instead of running them a second time."""
+    tests of the build): read their results instead of running them a second time.
+    `changed`: hold the contract to what a run changed only (the run checks that)."""
     target = check_target(settings)
     schema = PUBLISHED_SCHEMA + suffix
     # First: any dbt invocation (the gates below too) re-applies isolation on its way out.
@@ -143,8 +147,9 @@ def run_checks(
     dbt_vars = ["--vars", json.dumps({"publish_suffix": suffix})]
     _progress(1, "data-quality gates" + (" (results of this build)" if gates_already_run else ""))
     results = dbt_gates(settings, target, dbt_vars, run_tests=not gates_already_run)
-    _progress(2, f"Great Expectations contract of raw and {schema}")
-    results += expectation_results(settings, data_docs, schema)
+    scope = " (the rows this run changed)" if changed is not None else ""
+    _progress(2, f"Great Expectations contract of raw and {schema}{scope}")
+    results += expectation_results(settings, data_docs, schema, changed)
     _progress(3, "monitoring (lag, shares, storage, dashboard latency, isolation)")
     results += monitoring(settings, target, gaps, schema, dbt_vars)
     _progress(4, "recording the results in monitoring.data_quality")
@@ -201,11 +206,13 @@ def dbt_gates(
 
 
 def expectation_results(
-    settings: Settings, data_docs: Path | None, schema: str
+    settings: Settings, data_docs: Path | None, schema: str, changed: ChangedRows | None = None
 ) -> list[CheckResult]:
     from routing_analytics.operations.expectations import validate  # noqa: PLC0415  (2 s import)
 
-    failed = [r for r in validate(settings.database_url, schema, data_docs) if not r.success]
+    failed = [
+        r for r in validate(settings.database_url, schema, data_docs, changed) if not r.success
+    ]
     details = "; ".join(
         f"{r.relation}: {r.expectation}({r.column or ''}) {r.unexpected} unexpected" for r in failed
     )
@@ -279,19 +286,7 @@ def dashboard_latency(
     settings: Settings, conn: psycopg.Connection, target: Path, schema: str, dbt_vars: list[str]
 ) -> tuple[Decimal | None, str | None]:
     """The slowest of the analyses/ dashboard queries, run for the busiest tenant."""
-    run_dbt(
-        settings,
-        [
-            "compile",
-            "--select",
-            "resource_type:analysis",
-            "--target-path",
-            str(target),
-            "--quiet",
-            *dbt_vars,
-        ],
-    )
-    compiled = sorted((target / "compiled").rglob("analyses/*.sql"))
+    compiled = compiled_analyses(settings, target, dbt_vars)
     busiest = BUSIEST_TENANT.format(tasks=in_schema(TASK_EXECUTIONS, schema))
     tenant = conn.execute(busiest).fetchone()
     if not compiled or tenant is None:
@@ -306,6 +301,51 @@ def dashboard_latency(
             timings[query.stem] = Decimal(f"{elapsed_ms:.1f}")
     slowest = max(timings, key=lambda name: timings[name])
     return timings[slowest], slowest
+
+
+def compiled_analyses(settings: Settings, target: Path, dbt_vars: list[str]) -> list[Path]:
+    """The analyses/ queries as dbt compiles them for these vars and this database, compiled
+    again only when the project's SQL, the vars or the database changed: starting dbt costs
+    seconds, on every scheduled run."""
+    key = _analyses_key(settings, dbt_vars)
+    stamp = target / "analyses.key"
+    compiled = sorted((target / "compiled").rglob("analyses/*.sql"))
+    if compiled and stamp.is_file() and stamp.read_text() == key:
+        return compiled
+    stamp.unlink(missing_ok=True)
+    for stale in compiled:
+        stale.unlink()
+    run_dbt(
+        settings,
+        [
+            "compile",
+            "--select",
+            "resource_type:analysis",
+            "--target-path",
+            str(target),
+            "--quiet",
+            *dbt_vars,
+        ],
+    )
+    compiled = sorted((target / "compiled").rglob("analyses/*.sql"))
+    if compiled:
+        stamp.write_text(key)
+    return compiled
+
+
+def _analyses_key(settings: Settings, dbt_vars: list[str]) -> str:
+    project = settings.project_dir
+    digest = hashlib.sha256()
+    connection = dbt_environment(settings)
+    # Compiled SQL names the database; never the password (it is not hashed into a file).
+    for name in ("HOST", "PORT", "NAME", "USER"):
+        digest.update(f"{name}={connection['ANALYTICS_DB_' + name]}\n".encode())
+    digest.update(json.dumps(dbt_vars).encode())
+    sources = [project / "dbt_project.yml", *sorted((project / "analyses").rglob("*.sql"))]
+    for path in [*sources, *sorted((project / "macros").rglob("*.sql"))]:
+        digest.update(f"{path.relative_to(project)}\n".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def record(settings: Settings, results: list[CheckResult]) -> None:
@@ -354,8 +394,11 @@ def print_check(
     suffix: str = "",
     *,
     gates_already_run: bool = False,
+    changed: ChangedRows | None = None,
 ) -> int:
-    results = run_checks(settings, data_docs, suffix, gates_already_run=gates_already_run)
+    results = run_checks(
+        settings, data_docs, suffix, gates_already_run=gates_already_run, changed=changed
+    )
     width = max(len(r.name) for r in results)
     print(f"  {'STATUS':<6} {'CHECK':<{width}}  {'MEASURED':>12}  THRESHOLD")
     for r in results:

@@ -15,6 +15,8 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 from great_expectations.checkpoint import UpdateDataDocsAction
 
+from routing_analytics.operations.changed_rows import ChangedRows
+
 STATUSES = ["completed", "failed", "timeout", "cancelled"]
 RAW_STREAMS = [
     "task_executions",
@@ -85,7 +87,10 @@ def sqlalchemy_url(database_url: str) -> str:
 
 
 def validate(
-    database_url: str, schema: str, data_docs_dir: Path | None = None
+    database_url: str,
+    schema: str,
+    data_docs_dir: Path | None = None,
+    changed: ChangedRows | None = None,
 ) -> list[ExpectationResult]:
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
@@ -95,13 +100,18 @@ def validate(
     definitions = []
     for (table_schema, table), expectations in suites(schema).items():
         name = f"{table_schema}.{table}"
-        asset = source.add_table_asset(name, table_name=table, schema_name=table_schema)
+        if changed is not None and table_schema == "raw":
+            asset = source.add_query_asset(name, query=changed.raw_rows(table))
+        elif changed is not None and table == "task_executions":
+            asset = source.add_query_asset(name, query=changed.task_rows(name))
+        else:
+            asset = source.add_table_asset(name, table_name=table, schema_name=table_schema)
         suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
         definitions.append(
             context.validation_definitions.add(
                 gx.ValidationDefinition(
                     name=name,
-                    data=asset.add_batch_definition_whole_table("whole table"),
+                    data=asset.add_batch_definition_whole_table("every row"),
                     suite=suite,
                 )
             )

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from pathlib import Path
 
+import psycopg
+
+from routing_analytics.operations.changed_rows import ChangedRows
 from routing_analytics.operations.check import CheckAlert, check_target, print_check
 from routing_analytics.operations.load import load_paths
 from routing_analytics.platform import db
@@ -33,7 +37,7 @@ from routing_analytics.warehouse.publish import (
     swap_in_next,
     unpublished_loads,
 )
-from routing_analytics.warehouse.relations import PUBLISHED_SCHEMA
+from routing_analytics.warehouse.relations import PUBLISHED_SCHEMA, TASK_EXECUTIONS
 
 
 def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
@@ -44,7 +48,7 @@ def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
     with run_lock(settings, wait=wait):
         for leftover in drop_dbt_leftovers(settings):
             print(f"run: dropped {leftover}, left by a build that was killed", flush=True)
-        _step("load", inbox)
+        _step(started, "load", inbox)
         has_files = any(inbox.iterdir())
         load_code = load_paths(settings, [inbox], None, as_json=False) if has_files else 0
         if load_code != 0:
@@ -52,10 +56,11 @@ def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
             raise error_type("run stopped: some files failed to load; nothing was built")
         with db.connect(settings) as conn:
             judged = unpublished_loads(conn)
+            changed = ChangedRows(tuple(judged), _newest_published_input(conn))
         seeded = prepare_next(settings)
-        _step("dbt build", f"(into {STANDBY_SCHEMA}{SEEDED if seeded else ''})")
-        alert = _build_and_check(settings)
-        _step("publish", f"({STANDBY_SCHEMA} and {PUBLISHED_SCHEMA} trade names)")
+        _step(started, "dbt build", f"(into {STANDBY_SCHEMA}{SEEDED if seeded else ''})")
+        alert = _build_and_check(settings, started, changed)
+        _step(started, "publish", f"({STANDBY_SCHEMA} and {PUBLISHED_SCHEMA} trade names)")
         swap_in_next(settings, judged)
     print(f"run: done in {time.monotonic() - started:.0f} s")
     if alert is not None:
@@ -67,10 +72,16 @@ def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
     return 0
 
 
+STAMPED = """
+select exists (
+    select from pg_catalog.pg_attribute
+    where attrelid = to_regclass(%s) and attname = '_inputs_staged_at' and not attisdropped
+)
+"""
 SEEDED = ", a new standby seeded with a copy of the live marts"
 
 
-def _build_and_check(settings: Settings) -> CheckAlert | None:
+def _build_and_check(settings: Settings, started: float, changed: ChangedRows) -> CheckAlert | None:
     """Build the standby and check it; raises when a gate, the contract or isolation holds
     the publish back, returns an alert that does not."""
     # The data-quality gates are tests of this build: `check` reads their results from
@@ -91,9 +102,9 @@ def _build_and_check(settings: Settings) -> CheckAlert | None:
     print_failures(settings, check_target(settings))
     if built != 0:
         raise TerminalError("run stopped: dbt build failed; the published marts are unchanged")
-    _step("check", f"({STANDBY_SCHEMA})")
+    _step(started, "check", f"({STANDBY_SCHEMA})")
     try:
-        print_check(settings, None, NEXT, gates_already_run=True)
+        print_check(settings, None, NEXT, gates_already_run=True, changed=changed)
     except CheckAlert as raised:
         if raised.blocks_publish:
             raise CheckAlert(f"{raised}; run stopped, the published marts are unchanged") from None
@@ -101,5 +112,17 @@ def _build_and_check(settings: Settings) -> CheckAlert | None:
     return None
 
 
-def _step(name: str, detail: object = "") -> None:
-    print(f"run: {name} {detail}".rstrip(), flush=True)
+def _newest_published_input(conn: psycopg.Connection) -> datetime | None:
+    """What the live task marts hold already: the rows built from later inputs are new."""
+    # None before the first publish, or from marts built by a version without the column.
+    stamped = conn.execute(STAMPED, (TASK_EXECUTIONS,)).fetchone()
+    if stamped != (True,):
+        return None
+    row = conn.execute(f"select max(_inputs_staged_at) from {TASK_EXECUTIONS}").fetchone()
+    return row[0] if row else None
+
+
+def _step(started: float, name: str, detail: object = "") -> None:
+    """A line per step, with the time since the run started (where a slow run spends it)."""
+    what = f"{name} {detail}" if detail else name
+    print(f"run: {what} [{time.monotonic() - started:.1f} s]", flush=True)

@@ -4,11 +4,14 @@ exits 1 with a clear message (what cron or an orchestrator pages on)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
 from conftest import cli, rows
 
+from routing_analytics.operations.changed_rows import ChangedRows
 from routing_analytics.operations.check import CheckResult, human_bytes
 from routing_analytics.platform.ddl import apply_ddl
 
@@ -62,6 +65,35 @@ def test_check_passes_and_records_one_row_per_check(warehouse_copy, tmp_path):
     assert all(value is not None and value >= 0 for (value,) in latency)
 
 
+def test_the_dashboard_queries_are_compiled_again_only_when_something_changed(warehouse_copy):
+    """Starting dbt costs seconds on every scheduled run: the compiled analyses are reused
+    while the project's SQL, the vars and the database are the same."""
+    target = Path(warehouse_copy.env["ANALYTICS_STATE_DIR"]) / "dbt" / "check-target"
+
+    def compiled_at() -> dict[str, int]:
+        return {p.name: p.stat().st_mtime_ns for p in target.rglob("compiled/**/analyses/*.sql")}
+
+    def timed_checks() -> int:
+        result = cli(warehouse_copy.env, "check")
+        assert result.returncode == 0, result.stdout + result.stderr
+        measured = rows(
+            warehouse_copy.url,
+            "select count(measured_value) from monitoring.data_quality"
+            " where check_name = 'dashboard_query_latency_ms'",
+        )
+        return measured[0][0]
+
+    assert timed_checks() == 1
+    first = compiled_at()
+    analyses = Path(__file__).parents[2] / "analyses"
+    assert set(first) == {query.name for query in analyses.glob("*.sql")}
+    assert timed_checks() == 2
+    assert compiled_at() == first
+    (target / "analyses.key").write_text("a project that has changed since")
+    assert timed_checks() == 3
+    assert all(compiled_at()[name] > first[name] for name in first)
+
+
 def test_every_data_quality_column_is_documented_in_the_catalog(warehouse):
     """Analysts and dashboards read monitoring.data_quality directly: its descriptions live
     where psql and BI tools show them. The DDL `check` applies on every run."""
@@ -86,6 +118,39 @@ def test_an_unprotected_tenant_table_is_an_alert(warehouse_copy):
     assert result.returncode == 1
     assert "ALERT: tenant_isolation_violations (leaky_mart)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_run_holds_what_it_changed_to_the_contract_and_check_holds_every_row(warehouse_copy):
+    """The scheduled run validates the raw rows of the loads it judges and the task rows built
+    from inputs staged after those the live marts hold (its cost follows the change); `check`
+    validates every row."""
+    from routing_analytics.operations.expectations import validate  # noqa: PLC0415  (2 s import)
+
+    url = warehouse_copy.url
+    with psycopg.connect(url, autocommit=True) as conn:
+        newest = conn.execute("select max(_inputs_staged_at) from analytics.task_executions")
+        newest_input = newest.fetchone()[0]
+        # An old row breaks the contract (as a bug of an earlier version could have left it).
+        broken_input = conn.execute(
+            "update analytics.task_executions set duration_ms = -1"
+            " where id = (select id from analytics.task_executions order by id limit 1)"
+            " returning _inputs_staged_at"
+        ).fetchone()[0]
+        last_load = conn.execute("select max(load_id) from raw.loads").fetchone()[0]
+
+    def failures(changed: ChangedRows | None) -> dict[tuple[str, str | None], int]:
+        return {
+            (result.relation, result.column): result.unexpected
+            for result in validate(url, "analytics", None, changed)
+            if not result.success
+        }
+
+    every_row = failures(None)
+    assert every_row == {("analytics.task_executions", "duration_ms"): 1}
+    assert failures(ChangedRows((last_load,), newest_input)) == {}
+    before_broken = broken_input - timedelta(microseconds=1)
+    assert failures(ChangedRows((last_load,), before_broken)) == every_row
+    assert failures(ChangedRows((), None)) == every_row
 
 
 def test_only_gates_contract_and_isolation_hold_a_run_back():

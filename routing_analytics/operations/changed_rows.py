@@ -1,0 +1,29 @@
+"""What a scheduled run changed, so that its contract checks cost as much as the change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ChangedRows:
+    """What a run changed, for a contract at the cost of the change: the raw rows of the
+    loads it judges, and the task-level mart rows built from inputs staged after the newest
+    the live marts hold (None: none are live yet, every row is new). `check` without it reads
+    whole tables: the full contract (CI and every `routing-analytics check`)."""
+
+    load_ids: tuple[int, ...]
+    staged_after: datetime | None
+
+    def raw_rows(self, stream: str) -> str:
+        ids = ", ".join(str(int(load_id)) for load_id in self.load_ids) or "null"
+        return f"select * from raw.{stream} where _load_id in ({ids})"
+
+    def task_rows(self, relation: str) -> str:
+        if self.staged_after is None:
+            return f"select * from {relation}"
+        return (
+            f"select * from {relation}"
+            f" where _inputs_staged_at > '{self.staged_after.isoformat()}'::timestamptz"
+        )
