@@ -1,9 +1,11 @@
-"""What a scheduled run changed, so that its contract checks cost as much as the change."""
+"""What a scheduled run changed, so that its tests and contract cost as much as the change."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+
+CHANGED_SINCE_VAR = "ANALYTICS_CHANGED_SINCE"
 
 
 @dataclass(frozen=True)
@@ -15,6 +17,13 @@ class ChangedRows:
 
     load_ids: tuple[int, ...]
     staged_after: datetime | None
+
+    def dbt_env(self) -> dict[str, str]:
+        """The build's generic data tests read only the rows stamped after `staged_after`
+        (macros/testing/get_where_subquery.sql); every row when nothing is live yet."""
+        if self.staged_after is None:
+            return {}
+        return {CHANGED_SINCE_VAR: self.staged_after.isoformat()}
 
     def raw_rows(self, stream: str) -> str:
         ids = ", ".join(str(int(load_id)) for load_id in self.load_ids) or "null"

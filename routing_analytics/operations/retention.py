@@ -48,6 +48,8 @@ from routing_analytics.warehouse.relations import (
     COST_BREAKDOWNS_DAILY,
     CUSTOMER_ROI_SNAPSHOTS,
     DAILY_TENANT_METRICS,
+    INT_TASK_EXECUTIONS_COSTED,
+    INT_TASK_EXECUTIONS_WITH_SAVINGS,
     PROVIDER_PERFORMANCE,
     ROUTING_DECISIONS,
     STG_ROUTING_DECISIONS,
@@ -63,6 +65,8 @@ REQUIRED_RELATIONS = (
     f"{BASE_USAGE_EVENTS}",
     f"{STG_TASK_EXECUTIONS}",
     f"{STG_USAGE_EVENTS}",
+    f"{INT_TASK_EXECUTIONS_COSTED}",
+    f"{INT_TASK_EXECUTIONS_WITH_SAVINGS}",
     f"{TASK_EXECUTIONS}",
     f"{ROUTING_DECISIONS}",
 )
@@ -166,6 +170,13 @@ DETAIL_DELETES = {
         delete from {STG_USAGE_EVENTS}
         where usage_event_id in (select usage_event_id from forgotten_usage_events)
     """,
+    **{
+        relation: f"""
+            delete from {relation}
+            where task_execution_id in (select task_execution_id from forgotten_tasks)
+        """
+        for relation in (INT_TASK_EXECUTIONS_COSTED, INT_TASK_EXECUTIONS_WITH_SAVINGS)
+    },
     f"{TASK_EXECUTIONS}": f"""
         delete from {TASK_EXECUTIONS}
         where id in (select task_execution_id from forgotten_tasks)

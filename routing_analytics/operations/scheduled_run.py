@@ -98,6 +98,7 @@ def _build_and_check(settings: Settings, started: float, changed: ChangedRows) -
             "--target-path",
             str(check_target(settings)),
         ],
+        env=changed.dbt_env(),
     )
     print_failures(settings, check_target(settings))
     if built != 0:

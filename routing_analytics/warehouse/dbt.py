@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from loader.raw_schema import apply_raw_ddl
@@ -52,12 +53,23 @@ def apply_source_ddl(settings: Settings) -> None:
         apply_raw_ddl(conn)
 
 
-def run_dbt(settings: Settings, args: list[str], *, check: bool = False) -> int:
+def run_dbt(
+    settings: Settings,
+    args: list[str],
+    *,
+    check: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> int:
+    """`env`: more environment variables for dbt (values that change on every run go there,
+    not in --vars: new vars make dbt parse the whole project again)."""
     ensure_database(settings)
     apply_source_ddl(settings)
     command = [executable("dbt"), *args, "--project-dir", str(settings.project_dir)]
     completed = subprocess.run(
-        command, env=dbt_env(settings), check=False, preexec_fn=_die_with_parent
+        command,
+        env={**dbt_env(settings), **(env or {})},
+        check=False,
+        preexec_fn=_die_with_parent,
     )
     if completed.returncode != 0 and check:
         raise TerminalError(f"dbt {args[0]} failed (exit {completed.returncode}); see its output")

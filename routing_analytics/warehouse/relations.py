@@ -29,6 +29,10 @@ STG_TASK_EXECUTIONS = "staging.stg_router__task_executions"
 STG_ROUTING_DECISIONS = "staging.stg_router__routing_decisions"
 STG_USAGE_EVENTS = "staging.stg_router__usage_events"
 
+# Every staged task priced, and its baseline (one row per task, kept incrementally).
+INT_TASK_EXECUTIONS_COSTED = "int.int_task_executions_costed"
+INT_TASK_EXECUTIONS_WITH_SAVINGS = "int.int_task_executions_with_savings"
+
 # The accounting of every raw row.
 REJECTED_RECORDS = "int.int_rejected_records"
 STREAM_RECONCILIATION = "int.int_stream_reconciliation"
@@ -50,6 +54,8 @@ DBT_RELATIONS = (
     STG_TASK_EXECUTIONS,
     STG_ROUTING_DECISIONS,
     STG_USAGE_EVENTS,
+    INT_TASK_EXECUTIONS_COSTED,
+    INT_TASK_EXECUTIONS_WITH_SAVINGS,
     REJECTED_RECORDS,
     STREAM_RECONCILIATION,
 )

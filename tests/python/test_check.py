@@ -4,14 +4,14 @@ exits 1 with a clear message (what cron or an orchestrator pages on)."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 from conftest import cli, rows
 
-from routing_analytics.operations.changed_rows import ChangedRows
+from routing_analytics.operations.changed_rows import CHANGED_SINCE_VAR, ChangedRows
 from routing_analytics.operations.check import CheckResult, human_bytes
 from routing_analytics.platform.ddl import apply_ddl
 
@@ -120,6 +120,20 @@ def test_an_unprotected_tenant_table_is_an_alert(warehouse_copy):
     assert "Traceback" not in result.stderr
 
 
+def _break_an_old_task(url: str, assignment: str) -> tuple[datetime, datetime]:
+    """One old row of the task mart breaks a rule (as a bug of an earlier version could have
+    left it); returns the newest input stamp of the mart and the broken row's stamp."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        newest = conn.execute("select max(_inputs_staged_at) from analytics.task_executions")
+        newest_input = newest.fetchone()[0]
+        broken_input = conn.execute(
+            f"update analytics.task_executions set {assignment}"
+            " where id = (select id from analytics.task_executions order by id limit 1)"
+            " returning _inputs_staged_at"
+        ).fetchone()[0]
+    return newest_input, broken_input
+
+
 def test_a_run_holds_what_it_changed_to_the_contract_and_check_holds_every_row(warehouse_copy):
     """The scheduled run validates the raw rows of the loads it judges and the task rows built
     from inputs staged after those the live marts hold (its cost follows the change); `check`
@@ -127,15 +141,8 @@ def test_a_run_holds_what_it_changed_to_the_contract_and_check_holds_every_row(w
     from routing_analytics.operations.expectations import validate  # noqa: PLC0415  (2 s import)
 
     url = warehouse_copy.url
-    with psycopg.connect(url, autocommit=True) as conn:
-        newest = conn.execute("select max(_inputs_staged_at) from analytics.task_executions")
-        newest_input = newest.fetchone()[0]
-        # An old row breaks the contract (as a bug of an earlier version could have left it).
-        broken_input = conn.execute(
-            "update analytics.task_executions set duration_ms = -1"
-            " where id = (select id from analytics.task_executions order by id limit 1)"
-            " returning _inputs_staged_at"
-        ).fetchone()[0]
+    newest_input, broken_input = _break_an_old_task(url, "duration_ms = -1")
+    with psycopg.connect(url) as conn:
         last_load = conn.execute("select max(load_id) from raw.loads").fetchone()[0]
 
     def failures(changed: ChangedRows | None) -> dict[tuple[str, str | None], int]:
@@ -151,6 +158,26 @@ def test_a_run_holds_what_it_changed_to_the_contract_and_check_holds_every_row(w
     before_broken = broken_input - timedelta(microseconds=1)
     assert failures(ChangedRows((last_load,), before_broken)) == every_row
     assert failures(ChangedRows((), None)) == every_row
+
+
+def test_a_run_tests_the_rows_it_changed_and_build_tests_every_row(warehouse_copy):
+    """With ANALYTICS_CHANGED_SINCE (set by `run`: the newest input the live marts hold) the
+    generic tests of a stamped relation read only the rows stamped after it."""
+    newest_input, broken_input = _break_an_old_task(warehouse_copy.url, "cost_actual = -1")
+
+    def failing_tests(changed_since: datetime | None) -> set[str]:
+        env = dict(warehouse_copy.env)
+        if changed_since is not None:
+            env[CHANGED_SINCE_VAR] = changed_since.isoformat()
+        tested = cli(
+            env, "dbt", "--", "test", "--select", "task_executions,test_type:generic", "--quiet"
+        )
+        return set(re.findall(r"Failure in test (\S+)", tested.stdout))
+
+    every_row = failing_tests(None)
+    assert "accepted_range_task_executions_cost_actual__0" in every_row
+    assert failing_tests(newest_input) == set()
+    assert failing_tests(broken_input - timedelta(microseconds=1)) == every_row
 
 
 def test_only_gates_contract_and_isolation_hold_a_run_back():

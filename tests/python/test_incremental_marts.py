@@ -656,15 +656,21 @@ def test_the_last_build_caught_up_from_the_retired_standby(run: Run):
 
 def test_second_build_was_incremental(run: Run):
     """Some rows of the incremental facts were kept from the first build (their xmin is that
-    build's transaction), so the comparison covers the incremental path, not a re-build."""
-    for relation in ("task_executions", "routing_decisions"):
+    build's transaction), so the comparison covers the incremental path, not a re-build. The
+    per-task intermediate tables under them too."""
+    for schema, relation in (
+        ("analytics", "task_executions"),
+        ("analytics", "routing_decisions"),
+        ("int", "int_task_executions_costed"),
+        ("int", "int_task_executions_with_savings"),
+    ):
         with psycopg.connect(run.incremental_url) as conn:
             transactions = conn.execute(
                 sql.SQL(
                     "select count(*) from (select distinct xmin::text from {}) as inserted"
-                ).format(sql.Identifier("analytics", relation))
+                ).format(sql.Identifier(schema, relation))
             ).fetchone()[0]
-        assert transactions >= 2, f"{relation}: every row was re-built (or none)"
+        assert transactions >= 2, f"{schema}.{relation}: every row was re-built (or none)"
 
 
 @pytest.mark.parametrize("stream", ["task_executions", "routing_decisions", "usage_events"])

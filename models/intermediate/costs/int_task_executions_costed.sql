@@ -1,3 +1,10 @@
+-- The tasks a build recomputes (is_incremental) also depend on these:
+-- depends_on: {{ ref('base_router__task_executions') }}
+-- depends_on: {{ ref('stg_router__routing_decisions') }}
+-- depends_on: {{ ref('stg_router__tenants') }}
+-- depends_on: {{ ref('int_provider_prices_effective') }}
+-- depends_on: {{ ref('stg_router__task_executions') }}
+
 with
 
 stg_router__task_executions as (
@@ -18,6 +25,9 @@ stg_router__task_executions as (
         has_token_split,
         started_at
     from {{ ref('stg_router__task_executions') }}
+    {%- if is_incremental() %}
+    where task_execution_id in ({{ tasks_changed_since_last_build() }})
+    {%- endif %}
 ),
 
 int_provider_prices_effective as (
@@ -150,7 +160,8 @@ final as (
         is_token_rate_assumed,
         started_at,
         coalesce(reported_cost_usd, computed_cost_usd) as actual_cost_usd,
-        cost_source <> 'unpriced' as is_priced
+        cost_source <> 'unpriced' as is_priced,
+        cast('{{ run_started_at.isoformat() }}' as timestamptz) as _built_at
     from costs_chosen
 )
 

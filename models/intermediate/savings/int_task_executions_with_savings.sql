@@ -1,3 +1,10 @@
+-- The tasks a build recomputes (is_incremental) also depend on these:
+-- depends_on: {{ ref('base_router__task_executions') }}
+-- depends_on: {{ ref('stg_router__routing_decisions') }}
+-- depends_on: {{ ref('stg_router__tenants') }}
+-- depends_on: {{ ref('int_provider_prices_effective') }}
+-- depends_on: {{ ref('stg_router__task_executions') }}
+
 with
 
 int_task_executions_costed as (
@@ -19,6 +26,9 @@ int_task_executions_costed as (
         is_priced,
         started_at
     from {{ ref('int_task_executions_costed') }}
+    {%- if is_incremental() %}
+    where task_execution_id in ({{ tasks_changed_since_last_build() }})
+    {%- endif %}
 ),
 
 stg_router__task_executions as (
@@ -208,7 +218,8 @@ final as (
         baseline_cost_usd,
         {{ trim_numeric_scale("baseline_cost_usd - actual_cost_usd") }} as savings_usd,
         is_priced as is_in_savings,
-        started_at
+        started_at,
+        cast('{{ run_started_at.isoformat() }}' as timestamptz) as _built_at
     from baselines_chosen
 )
 

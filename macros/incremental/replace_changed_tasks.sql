@@ -1,0 +1,52 @@
+{#-
+    The per-task intermediate tables (int_task_executions_costed, _with_savings) recompute
+    only the tasks whose inputs a build changed since this model's last build (the newest
+    `_built_at` it holds): a version of the task (re)staged since (new, withdrawn, restored
+    or rejected; read from the base model, so that a task that left staging goes too), a
+    routing decision staged since, every task of a tenant staged since (its default
+    provider), and every task that started at or after the effective_from of a price
+    version recorded since. The model's selection and the strategy read the same set,
+    before anything is written, so they agree.
+-#}
+{%- macro tasks_changed_since_last_build() -%}
+    {%- set last_built -%}
+        (select {{ built_from('_built_at') }} from {{ this }})
+    {%- endset -%}
+    select versions.task_execution_id
+    from {{ ref('base_router__task_executions') }} as versions
+    where versions._staged_at > {{ last_built }}
+    union
+    select decisions.task_execution_id
+    from {{ ref('stg_router__routing_decisions') }} as decisions
+    where decisions._staged_at > {{ last_built }}
+    union
+    select executions.task_execution_id
+    from {{ ref('stg_router__task_executions') }} as executions
+    where
+        executions.tenant_id in (
+            select tenants.tenant_id
+            from {{ ref('stg_router__tenants') }} as tenants
+            where tenants._staged_at > {{ last_built }}
+        )
+        or executions.started_at >= (
+            select min(prices.effective_from_at)
+            from {{ ref('int_provider_prices_effective') }} as prices
+            where prices._recorded_at > {{ last_built }}
+        )
+{%- endmacro -%}
+
+
+{#-
+    Incremental strategy `replace_changed_tasks`: in the model's transaction, delete every
+    row of a task tasks_changed_since_last_build() names, then insert the selected rows (a
+    task no longer staged has none: it is gone).
+-#}
+{%- macro get_incremental_replace_changed_tasks_sql(arg_dict) -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ arg_dict['target_relation'] }}
+    where task_execution_id in ({{ tasks_changed_since_last_build() }});
+
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }}
+    from {{ arg_dict['temp_relation'] }}
+{%- endmacro -%}
