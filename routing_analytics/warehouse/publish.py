@@ -121,7 +121,7 @@ def swap_in_next(settings: Settings, judged_loads: list[int]) -> None:
             raise TransientError(
                 "publishing waited over"
                 f" {PUBLISH_LOCK_TIMEOUT} for a lock on the live marts (a reader's open"
-                " transaction)"
+                " transaction, or autovacuum)"
             ) from error
 
     db.with_retries(attempt, on_retry=_publish_retry, delays=PUBLISH_RETRY_DELAYS_S)

@@ -657,12 +657,14 @@ def test_the_last_build_caught_up_from_the_retired_standby(run: Run):
 def test_second_build_was_incremental(run: Run):
     """Some rows of the incremental facts were kept from the first build (their xmin is that
     build's transaction), so the comparison covers the incremental path, not a re-build. The
-    per-task intermediate tables under them too."""
+    per-task intermediate tables under them too, and the aggregate that re-builds only the
+    days whose tasks changed."""
     for schema, relation in (
         ("analytics", "task_executions"),
         ("analytics", "routing_decisions"),
         ("int", "int_task_executions_costed"),
         ("int", "int_task_executions_with_savings"),
+        ("analytics", "cost_breakdowns_daily"),
     ):
         with psycopg.connect(run.incremental_url) as conn:
             transactions = conn.execute(

@@ -83,11 +83,15 @@ def query(url: str, statement: str, params: object = None) -> list[tuple]:
 
 def aggregate_rows(url: str) -> dict[str, set[str]]:
     """The aggregate rows inside the window, whole and as text (numbers to the last digit),
-    as sets (each relation has a unique key)."""
+    as sets (each relation has a unique key); without the stamp of the build that wrote them,
+    which says when, not what."""
     rows = {}
     for relation, window in AGGREGATES.items():
         found = query(
-            url, f"select cast(agg as text) from {relation} as agg where {window}", WINDOW
+            url,
+            f"select cast(to_jsonb(agg) - '_inputs_staged_at' as text) from {relation} as agg"
+            f" where {window}",
+            WINDOW,
         )
         rows[relation] = {text for (text,) in found}
     return rows

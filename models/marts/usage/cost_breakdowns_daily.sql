@@ -1,8 +1,9 @@
 {#-
-    Incremental with replace_unsealed, like usage_analytics: each run rebuilds every day from
-    detail_kept_from() on (all days while retention never ran) and keeps the sealed days as
-    they are, because retention has deleted their tasks. Never rebuilt from scratch
-    (full_refresh false): that would lose the sealed days.
+    Incremental with replace_changed_days: each run rebuilds the unsealed (tenant, day) pairs
+    whose tasks changed (macros/incremental/replace_changed_days.sql) and keeps the others;
+    sealed days (before detail_kept_from()) keep their figures, because retention has
+    deleted their tasks. Never rebuilt from scratch (full_refresh false): that would lose
+    the sealed days.
 -#}
 {%- set first_open_date = first_unsealed_period('date') -%}
 {#- (breakdown name, column of analytics.task_executions) -#}
@@ -17,8 +18,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_unsealed',
-        sealing={'period_column': 'date', 'period_type': 'date'},
+        incremental_strategy='replace_changed_days',
+        day_tasks_counted="sum(total_tasks) filter (where breakdown = 'task_type')",
         full_refresh=false,
         on_schema_change='append_new_columns',
         indexes=[
@@ -46,11 +47,32 @@ task_executions as (
         quality_score,
         is_priced,
         timestamp_start,
-        created_at
+        created_at,
+        _inputs_staged_at
     from {{ ref('task_executions') }}
     -- Older tasks belong to sealed days only.
     where timestamp_start >= {{ first_open_date }}
 ),
+
+{% if is_incremental() %}
+
+-- Only the days whose tasks changed since this mart's last build, read by the index on
+-- (tenant_id, timestamp_start).
+days_changed as (
+    {{ tenant_days_changed() }}
+),
+
+task_executions_of_changed_days as (
+    select tasks.*
+    from days_changed
+    inner join task_executions as tasks
+        on
+            days_changed.tenant_id = tasks.tenant_id
+            and tasks.timestamp_start >= cast(days_changed.activity_date as timestamp) at time zone 'UTC'
+            and tasks.timestamp_start < cast(days_changed.activity_date + 1 as timestamp) at time zone 'UTC'
+),
+
+{% endif %}
 
 -- Figures of completed tasks only where the design counts them so (duration, savings);
 -- cost covers every status, as in usage_analytics.
@@ -65,6 +87,7 @@ tasks_classified as (
         cost_actual,
         quality_score,
         created_at,
+        _inputs_staged_at,
         {{ utc_date('timestamp_start') }} as activity_date,
         case when status = 'completed' then 1 else 0 end as completed_count,
         case when is_priced then 1 else 0 end as priced_count,
@@ -72,7 +95,7 @@ tasks_classified as (
         case when status = 'completed' then cost_actual end as completed_cost_actual,
         case when status = 'completed' then cost_baseline end as completed_cost_baseline,
         case when status = 'completed' then savings end as completed_savings
-    from task_executions
+    from {{ 'task_executions_of_changed_days' if is_incremental() else 'task_executions' }}
 ),
 
 -- Every breakdown in one scan: each grouping set keeps exactly one breakdown column.
@@ -106,7 +129,8 @@ breakdowns_aggregated as (
         sum(completed_cost_actual) as completed_cost_exact_usd,
         sum(completed_cost_baseline) as completed_baseline_exact_usd,
         sum(completed_savings) as completed_savings_exact_usd,
-        max(created_at) as created_at
+        max(created_at) as created_at,
+        max(_inputs_staged_at) as _inputs_staged_at
     from tasks_classified
     group by grouping sets (
         {%- for name, column in breakdowns %}
@@ -153,7 +177,8 @@ final as (
         completed_savings_exact_usd,
         total_completed_duration_ms,
         total_quality_score,
-        created_at
+        created_at,
+        _inputs_staged_at
     from breakdowns_aggregated
 )
 
