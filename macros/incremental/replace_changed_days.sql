@@ -1,22 +1,28 @@
 {#-
-    Aggregate marts at (tenant, UTC day) grain re-build only the days whose tasks changed:
-    the unsealed days where analytics.task_executions (as this build left it) holds another
-    number of tasks, or a newer input stamp (`_inputs_staged_at`), than this mart's figures
-    of that day were built from. New, re-built, moved and removed tasks all show there: a
-    re-built task carries the stamp of the build that changed one of its inputs, newer than
-    any before it, and a task that left a day lowers the day's count. A mart built before
-    it had the stamp column re-builds every unsealed day once. The model's config
-    `day_tasks_counted` is the SQL that counts a day's tasks from the mart's own rows.
+    Aggregate marts re-build only the days whose tasks changed: the unsealed (tenant, UTC
+    day) pairs where analytics.task_executions (as this build left it) holds another number
+    of tasks, or a newer input stamp (`_inputs_staged_at`), than this mart's figures of that
+    day were built from. New, re-built, moved and removed tasks all show there: a re-built
+    task carries the stamp of the build that changed one of its inputs, newer than any
+    before it, and a task that left a day lowers the day's count. A mart built before it had
+    the stamp column re-builds every unsealed day once. The model's config `changed_days`
+    says how its own rows give a tenant's day: {'row_date': SQL of the row's UTC day,
+    'row_filter': SQL of the rows that count each task of the day once, 'tasks_counted':
+    SQL aggregate of their tasks}.
 -#}
-{%- macro tenant_days_changed() -%}
-    {%- set counted = config.get('day_tasks_counted') -%}
-    {%- if counted is none -%}
+{%- macro tenant_days_changed(changed_days=none) -%}
+    {#- The model passes its config's value: in a unit test `config` is the test's. -#}
+    {%- set days = changed_days if changed_days is not none else config.get('changed_days') -%}
+    {%- if days is none or 'row_date' not in days or 'tasks_counted' not in days -%}
         {{ exceptions.raise_compiler_error(
-            "replace_changed_days: set config day_tasks_counted (the day's tasks, from the rows)"
+            "tenant_days_changed: set config changed_days={'row_date': ..., 'row_filter': ...,"
+            " 'tasks_counted': ...}"
         ) }}
     {%- endif -%}
     {%- set first_open_date = first_unsealed_period('date') -%}
-    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    {#- In a unit test `this` is the name of the fixture, which has the column. -#}
+    {%- set columns = ['_inputs_staged_at'] if this is string else
+        adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
     {%- set newest_built = 'max(_inputs_staged_at)' if '_inputs_staged_at' in columns
         else 'cast(null as timestamptz)' -%}
     select coalesce(tasks.tenant_id, built.tenant_id) as tenant_id,
@@ -34,12 +40,12 @@
     full outer join (
         select
             tenant_id,
-            date as activity_date,
-            {{ counted }} as tasks,
+            {{ days['row_date'] }} as activity_date,
+            {{ days['tasks_counted'] }} as tasks,
             {{ newest_built }} as newest_input
         from {{ this }}
-        where date >= {{ first_open_date }}
-        group by tenant_id, date
+        where {{ days.get('row_filter', 'true') }} and {{ days['row_date'] }} >= {{ first_open_date }}
+        group by tenant_id, {{ days['row_date'] }}
     ) as built
         on tasks.tenant_id = built.tenant_id and tasks.activity_date = built.activity_date
     where
@@ -58,6 +64,101 @@
     delete from {{ arg_dict['target_relation'] }} as built
     using ({{ tenant_days_changed() }}) as changed
     where built.tenant_id = changed.tenant_id and built.date = changed.activity_date;
+
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }}
+    from {{ arg_dict['temp_relation'] }}
+{%- endmacro -%}
+
+
+
+{#-
+    For an aggregate mart of periods (provider_performance): the time ranges whose periods
+    it re-builds. Per changed tenant-day (tenant_days_changed), that tenant's range from the
+    earlier of the day's week and month start to the later of their ends: every period of
+    the tenant that contains the day lies inside it, and so do all of its tasks. Per changed
+    day, a global range (tenant_id null) for the global rows: the global level's period of
+    the day, or the day itself for hourly periods; and the period of every global row that
+    no longer adds up from its tenants' rows (a tenant forgotten). A row is re-built when its period lies
+    inside a range of its tenant (or a global range, for a global row).
+-#}
+{%- macro period_ranges_changed(global_datepart, changed_days=none) -%}
+    {%- set day_start = "cast(days.activity_date as timestamp) at time zone 'UTC'" -%}
+    select
+        days.tenant_id,
+        least({{ dbt.date_trunc('week', day_start) }}, {{ dbt.date_trunc('month', day_start) }})
+            as range_start,
+        greatest(
+            {{ dbt.dateadd('week', 1, dbt.date_trunc('week', day_start)) }},
+            {{ dbt.dateadd('month', 1, dbt.date_trunc('month', day_start)) }}
+        ) as range_end
+    from ({{ tenant_days_changed(changed_days) }}) as days
+    union
+    select distinct
+        cast(null as {{ dbt.type_string() }}) as tenant_id,
+        least({{ day_start }}, {{ dbt.date_trunc(global_datepart, day_start) }}) as range_start,
+        greatest(
+            {{ dbt.dateadd('day', 1, day_start) }},
+            {{ dbt.dateadd(global_datepart, 1, dbt.date_trunc(global_datepart, day_start)) }}
+        ) as range_end
+    from ({{ tenant_days_changed(changed_days) }}) as days
+    -- A global row that no longer adds up from its tenants' rows of the same period (a
+    -- tenant forgotten, `routing-analytics forget-tenant`, leaves every other day alike).
+    union
+    select
+        cast(null as {{ dbt.type_string() }}) as tenant_id,
+        global_rows.period_start as range_start,
+        global_rows.period_end as range_end
+    from {{ this }} as global_rows
+    cross join lateral (
+        select
+            sum(tenant_rows.total_executions) as total_executions,
+            count(*) as contributing_tenants
+        from {{ this }} as tenant_rows
+        where
+            tenant_rows.tenant_id is not null
+            and tenant_rows.aggregation_level = global_rows.aggregation_level
+            and tenant_rows.provider = global_rows.provider
+            and tenant_rows.period_start = global_rows.period_start
+    ) as added_up
+    where
+        global_rows.tenant_id is null
+        and global_rows.period_start >= {{ first_unsealed_period('timestamp') }}
+        and (
+            global_rows.total_executions is distinct from added_up.total_executions
+            or global_rows.contributing_tenants is distinct from added_up.contributing_tenants
+        )
+{%- endmacro -%}
+
+
+{#- Whether `row` (a relation alias with tenant_id, period_start, period_end) is a period
+    that period_ranges_changed() re-builds; `ranges` is an alias of its rows. -#}
+{%- macro period_in_changed_range(row, ranges) -%}
+    {{ row }}.period_start >= {{ ranges }}.range_start
+    and {{ row }}.period_end <= {{ ranges }}.range_end
+    and (
+        {{ row }}.tenant_id = {{ ranges }}.tenant_id
+        or ({{ row }}.tenant_id is null and {{ ranges }}.tenant_id is null)
+    )
+{%- endmacro -%}
+
+
+{#-
+    Incremental strategy `replace_changed_periods`: in the model's transaction, delete every
+    unsealed row whose period period_ranges_changed() re-builds, then insert the selected
+    rows (the model selects exactly those). The model's config `global_datepart` names the
+    date part of its global rows' periods.
+-#}
+{%- macro get_incremental_replace_changed_periods_sql(arg_dict) -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ arg_dict['target_relation'] }} as built
+    where
+        built.period_start >= {{ first_unsealed_period('timestamp') }}
+        and exists (
+            select
+            from ({{ period_ranges_changed(config.get('global_datepart')) }}) as ranges
+            where {{ period_in_changed_range('built', 'ranges') }}
+        );
 
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }}

@@ -1,7 +1,9 @@
 {#-
     The per-task intermediate tables (int_task_executions_costed, _with_savings) recompute
-    only the tasks whose inputs a build changed since this model's last build (the newest
-    `_built_at` it holds): a version of the task (re)staged since (new, withdrawn, restored
+    only the tasks whose inputs changed since this model's last build: stamped after the
+    newest `_inputs_staged_at` it holds (the newest stamp of any input it was built from;
+    input stamps, not the build's clock, so that a price version a build recorded after it
+    started is not taken for new by the next build): a version of the task (re)staged since (new, withdrawn, restored
     or rejected; read from the base model, so that a task that left staging goes too), a
     routing decision staged since, every task of a tenant staged since (its default
     provider), and every task that started at or after the effective_from of a price
@@ -10,7 +12,7 @@
 -#}
 {%- macro tasks_changed_since_last_build() -%}
     {%- set last_built -%}
-        (select {{ built_from('_built_at') }} from {{ this }})
+        (select {{ built_from('_inputs_staged_at') }} from {{ this }})
     {%- endset -%}
     select versions.task_execution_id
     from {{ ref('base_router__task_executions') }} as versions

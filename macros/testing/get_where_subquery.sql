@@ -4,8 +4,8 @@
     change. The run sets ANALYTICS_CHANGED_SINCE: the newest input the live marts hold (an
     environment variable, read only when executing: a var that changes on every run would
     make dbt parse the whole project again). A test of a relation whose rows carry a build's
-    stamp (documented column `_inputs_staged_at` in the task marts, `_staged_at` in staging,
-    `_built_at` in the per-task intermediate tables) then reads only the rows stamped after
+    stamp (documented column `_inputs_staged_at` in the task marts and the per-task
+    intermediate tables, `_staged_at` in staging) then reads only the rows stamped after
     it: those this run built. Unique indexes still
     guard every row of those relations against duplicates. Without it (`routing-analytics
     build`, `check`, make test, CI) every test reads every row, and the data-quality gates
@@ -43,7 +43,7 @@
     {%- for unique_id in model.depends_on.nodes -%}
         {%- set node = graph.nodes.get(unique_id) -%}
         {%- if node is not none and (node.alias or node.name) == relation.identifier -%}
-            {%- for column in ['_inputs_staged_at', '_staged_at', '_built_at'] -%}
+            {%- for column in ['_inputs_staged_at', '_staged_at'] -%}
                 {%- if column in node.columns -%}
                     {%- do return(column) -%}
                 {%- endif -%}

@@ -147,6 +147,7 @@ class Run:
     after_batch_1: dict[str, dict[str, Any]]  # A's task_executions after batch 1, by id
     last_load_of_batch_1: int
     standby_seeded: tuple[bool, ...]  # per publish after batch 1
+    costed_after_batch_1: dict[str, str]  # int_task_executions_costed: task id -> xmin
 
 
 def _lines(path: Path) -> list[bytes]:
@@ -440,6 +441,13 @@ def _tasks(url: str) -> dict[str, dict[str, Any]]:
         return {str(row["id"]): row for row in cur.fetchall()}
 
 
+def _row_versions(url: str, schema: str, table: str) -> dict[str, str]:
+    """The transaction that wrote each task's row (xmin), by task id."""
+    query = sql.SQL("select cast(task_execution_id as text), cast(xmin as text) from {}")
+    with psycopg.connect(url) as conn:
+        return dict(conn.execute(query.format(sql.Identifier(schema, table))).fetchall())
+
+
 def _copy_raw(source_url: str, target_url: str) -> None:
     """B's landing zone: the raw tables of A, row for row (load ids and times included)."""
     with (
@@ -510,6 +518,7 @@ def run(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
         assert loaded.returncode == 0, loaded.stderr
         _build(env_a, "--full-refresh")
         after_batch_1 = _tasks(url_a)
+        costed_after_batch_1 = _row_versions(url_a, "int", "int_task_executions_costed")
         with psycopg.connect(url_a) as conn:
             last_load_of_batch_1 = conn.execute("select max(load_id) from raw.loads").fetchone()[0]
         scenario = _batch_2(generated, folder / "batch_2", batch_1, after_batch_1)
@@ -521,7 +530,15 @@ def run(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
             seeded.append(_build_and_publish_as_run(settings_a))
         _copy_raw(url_a, url_b)
         _build(env_b, "--full-refresh")
-        yield Run(url_a, url_b, scenario, after_batch_1, last_load_of_batch_1, tuple(seeded))
+        yield Run(
+            url_a,
+            url_b,
+            scenario,
+            after_batch_1,
+            last_load_of_batch_1,
+            tuple(seeded),
+            costed_after_batch_1,
+        )
 
 
 def _relations(conn: psycopg.Connection) -> list[str]:
@@ -652,6 +669,16 @@ def test_the_last_build_caught_up_from_the_retired_standby(run: Run):
     """The first publish seeded the standby with a copy of the live marts; the second built
     into the one the first swap retired (the marts of batch 1), without a copy."""
     assert run.standby_seeded == (True, False)
+
+
+def test_the_per_task_tables_kept_the_tasks_no_input_of_which_changed(run: Run):
+    """A price version that a build records is stamped later than that build started: the
+    next builds must not take it for new and recompute every task after it again. Tasks of
+    the first days (before any price change of batch 2) keep the row batch 1's build wrote."""
+    now = _row_versions(run.incremental_url, "int", "int_task_executions_costed")
+    kept = [task for task, xmin in now.items() if run.costed_after_batch_1.get(task) == xmin]
+    assert kept, "every task was recomputed after batch 1"
+    assert len(kept) < len(now)
 
 
 def test_second_build_was_incremental(run: Run):

@@ -23,7 +23,8 @@ stg_router__task_executions as (
         cache_write_tokens,
         reported_cost_usd,
         has_token_split,
-        started_at
+        started_at,
+        _staged_at
     from {{ ref('stg_router__task_executions') }}
     {%- if is_incremental() %}
     where task_execution_id in ({{ tasks_changed_since_last_build() }})
@@ -45,7 +46,8 @@ int_provider_prices_effective as (
         cost_per_request_usd,
         is_provider_wide,
         effective_from_at,
-        effective_until_at
+        effective_until_at,
+        _recorded_at
     from {{ ref('int_provider_prices_effective') }}
 ),
 
@@ -69,7 +71,8 @@ prices_chosen as (
         prices.cache_read_cost_per_token_usd,
         prices.cache_write_cost_per_token_usd,
         prices.cost_per_minute_usd,
-        prices.cost_per_request_usd
+        prices.cost_per_request_usd,
+        prices._recorded_at
     from tasks_joined_to_prices
     inner join int_provider_prices_effective as prices
         on tasks_joined_to_prices.price_id = prices.price_id
@@ -98,6 +101,7 @@ components_computed as (
         executions.reported_cost_usd,
         executions.has_token_split,
         executions.started_at,
+        greatest(executions._staged_at, chosen._recorded_at) as _inputs_staged_at,
         {{ task_token_cost_usd('executions', 'chosen', unsplit_rate='higher') }}
             as untrimmed_token_cost_usd,
         {{ task_request_cost_usd('chosen') }} as untrimmed_request_cost_usd,
@@ -161,7 +165,7 @@ final as (
         started_at,
         coalesce(reported_cost_usd, computed_cost_usd) as actual_cost_usd,
         cost_source <> 'unpriced' as is_priced,
-        cast('{{ run_started_at.isoformat() }}' as timestamptz) as _built_at
+        _inputs_staged_at
     from costs_chosen
 )
 

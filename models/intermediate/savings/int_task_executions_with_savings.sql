@@ -24,7 +24,8 @@ int_task_executions_costed as (
         actual_cost_usd,
         has_token_split,
         is_priced,
-        started_at
+        started_at,
+        _inputs_staged_at
     from {{ ref('int_task_executions_costed') }}
     {%- if is_incremental() %}
     where task_execution_id in ({{ tasks_changed_since_last_build() }})
@@ -44,7 +45,8 @@ stg_router__routing_decisions as (
         task_execution_id,
         cost_estimates,
         decided_at,
-        _loaded_at
+        _loaded_at,
+        _staged_at
     from {{ ref('stg_router__routing_decisions') }}
 ),
 
@@ -52,7 +54,8 @@ stg_router__tenants as (
     select
         tenant_id,
         default_provider_key,
-        default_model
+        default_model,
+        _staged_at
     from {{ ref('stg_router__tenants') }}
 ),
 
@@ -71,7 +74,8 @@ int_provider_prices_effective as (
         cost_per_request_usd,
         is_provider_wide,
         effective_from_at,
-        effective_until_at
+        effective_until_at,
+        _recorded_at
     from {{ ref('int_provider_prices_effective') }}
 ),
 
@@ -81,6 +85,7 @@ decisions_ranked as (
     select
         task_execution_id,
         cost_estimates,
+        max(_staged_at) over (partition by task_execution_id) as decisions_staged_at,
         row_number() over (
             partition by task_execution_id
             order by decided_at desc nulls last, _loaded_at desc, routing_decision_id desc
@@ -91,6 +96,7 @@ decisions_ranked as (
 estimates_maximized as (
     select
         decisions_ranked.task_execution_id,
+        decisions_ranked.decisions_staged_at,
         (
             select max(cast(estimate.value as numeric))
             from jsonb_each(decisions_ranked.cost_estimates) as estimate
@@ -104,7 +110,8 @@ tasks_joined_to_tenants as (
     select
         costed.*,
         tenants.default_provider_key,
-        tenants.default_model
+        tenants.default_model,
+        tenants._staged_at as tenant_staged_at
     from int_task_executions_costed as costed
     left join stg_router__tenants as tenants
         on costed.tenant_id = tenants.tenant_id
@@ -134,6 +141,7 @@ default_provider_costs_computed as (
     select
         tenant_tasks.task_execution_id,
         default_prices.price_id as default_price_id,
+        default_prices._recorded_at as default_price_recorded_at,
         {{ task_cost_usd('tenant_tasks', 'default_prices', unsplit_rate='lower') }}
             as default_provider_baseline_usd
     from tasks_joined_to_tenants as tenant_tasks
@@ -158,7 +166,13 @@ baselines_joined as (
         estimates.estimates_baseline_usd,
         default_costs.default_provider_baseline_usd,
         tenant_tasks.is_priced,
-        tenant_tasks.started_at
+        tenant_tasks.started_at,
+        greatest(
+            tenant_tasks._inputs_staged_at,
+            tenant_tasks.tenant_staged_at,
+            estimates.decisions_staged_at,
+            default_costs.default_price_recorded_at
+        ) as _inputs_staged_at
     from tasks_joined_to_tenants as tenant_tasks
     left join stg_router__task_executions as executions
         on tenant_tasks.task_execution_id = executions.task_execution_id
@@ -219,7 +233,7 @@ final as (
         {{ trim_numeric_scale("baseline_cost_usd - actual_cost_usd") }} as savings_usd,
         is_priced as is_in_savings,
         started_at,
-        cast('{{ run_started_at.isoformat() }}' as timestamptz) as _built_at
+        _inputs_staged_at
     from baselines_chosen
 )
 

@@ -1,24 +1,11 @@
 {#-
-    Incremental with replace_unsealed: each run rebuilds every period that starts at or after
-    detail_kept_from() (all periods while retention never ran) from its tasks, and keeps the
-    sealed periods before it as they are, because retention has deleted their tasks. Never
+    Incremental with replace_changed_periods: each run rebuilds, from their tasks, the
+    unsealed periods that contain a (tenant, day) whose tasks changed, and the global periods
+    of those days (macros/incremental/replace_changed_days.sql); it keeps the other periods,
+    and the sealed ones (before detail_kept_from()) whose tasks retention has deleted. Never
     rebuilt from scratch (full_refresh false): that would lose the sealed periods.
 -#}
 {%- set first_open_moment = first_unsealed_period('timestamp') -%}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_unsealed',
-        sealing={'period_column': 'period_start', 'period_type': 'timestamp'},
-        full_refresh=false,
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['tenant_id', 'provider', 'period_start']},
-            {'columns': ['tenant_id', 'period_start']},
-            {'columns': ['tenant_id', 'id'], 'unique': true},
-        ],
-    )
-}}
 
 {#- (aggregation_level, date part): periods are UTC (dbt sessions run with PGTZ=UTC, a data
     test checks the alignment); a week starts on Monday (ISO), a month on the 1st. -#}
@@ -40,6 +27,27 @@
         "min_tenants_for_global_metrics must be a whole number >= 1, got " ~ min_tenants
     ) }}
 {%- endif %}
+{#- How this mart's own rows give a tenant's day (macro tenant_days_changed). -#}
+{%- set changed_days = {
+    'row_date': "cast(period_start at time zone 'UTC' as date)",
+    'row_filter': "aggregation_level = 'daily' and tenant_id is not null",
+    'tasks_counted': 'sum(total_executions)',
+} -%}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_changed_periods',
+        changed_days=changed_days,
+        global_datepart=dict(levels)[global_level],
+        full_refresh=false,
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['tenant_id', 'provider', 'period_start']},
+            {'columns': ['tenant_id', 'period_start']},
+            {'columns': ['tenant_id', 'id'], 'unique': true},
+        ],
+    )
+}}
 
 with
 
@@ -53,11 +61,35 @@ task_executions as (
         cost_actual,
         quality_score,
         timestamp_start,
-        created_at
+        created_at,
+        _inputs_staged_at
     from {{ ref('task_executions') }}
     -- Older tasks belong to sealed periods only.
     where timestamp_start >= {{ first_open_moment }}
 ),
+
+{% if is_incremental() %}
+
+-- The ranges whose periods this build re-builds: those of the days whose tasks changed.
+ranges_changed as (
+    {{ period_ranges_changed(dict(levels)[global_level], changed_days) }}
+),
+
+-- Every task of those ranges: for a tenant's range its tasks, for a global range all.
+task_executions_of_changed_ranges as (
+    select tasks.*
+    from task_executions as tasks
+    where exists (
+        select
+        from ranges_changed
+        where
+            (ranges_changed.tenant_id = tasks.tenant_id or ranges_changed.tenant_id is null)
+            and tasks.timestamp_start >= ranges_changed.range_start
+            and tasks.timestamp_start < ranges_changed.range_end
+    )
+),
+
+{% endif %}
 
 -- What each metric covers, decided per task (see the model's description): durations only
 -- of completed tasks (a timeout's duration is the timeout, a cancelled task's the moment it
@@ -72,12 +104,13 @@ tasks_classified as (
         tokens_used,
         cost_actual,
         quality_score,
+        _inputs_staged_at,
         case when status = 'completed' then 1 else 0 end as completed_count,
         case when status = 'completed' then 0 else 1 end as not_completed_count,
         case when status = 'timeout' then 1 else 0 end as timeout_count,
         case when status = 'cancelled' then 1 else 0 end as cancelled_count,
         case when status = 'completed' then duration_ms end as completed_duration_ms
-    from task_executions
+    from {{ 'task_executions_of_changed_ranges' if is_incremental() else 'task_executions' }}
 ),
 
 -- Every task once per aggregation level, in the period that contains its start (one scan).
@@ -95,7 +128,8 @@ tasks_bucketed as (
         executions.completed_duration_ms,
         executions.tokens_used,
         executions.cost_actual,
-        executions.quality_score
+        executions.quality_score,
+        executions._inputs_staged_at
     from tasks_classified as executions
     cross join lateral (
         values
@@ -132,7 +166,8 @@ periods_aggregated as (
         {{ percentile_disc(0.5, 'completed_duration_ms') }} as p50_duration_ms,
         {{ percentile_disc(0.95, 'completed_duration_ms') }} as p95_duration_ms,
         {{ percentile_disc(0.99, 'completed_duration_ms') }} as p99_duration_ms,
-        max(created_at) as created_at
+        max(created_at) as created_at,
+        max(_inputs_staged_at) as _inputs_staged_at
     from tasks_bucketed
     group by grouping sets (
         (aggregation_level, provider_used, period_start, tenant_id),
@@ -166,6 +201,7 @@ tenants_counted as (
         p95_duration_ms,
         p99_duration_ms,
         created_at,
+        _inputs_staged_at,
         case
             when is_global
                 then sum(case when is_global then 0 else 1 end) over (
@@ -243,10 +279,20 @@ final as (
         {{ floor_to_places(safe_divide('total_quality_score', 'scored_executions'), 2) }}
             as avg_quality_score,
         contributing_tenants,
-        created_at
+        created_at,
+        _inputs_staged_at
     from global_rows_filtered
     -- A week or month that began before the horizon lost some of its tasks: it stays sealed.
     where period_start >= {{ first_open_moment }}
 )
 
-select * from final
+select final.*
+from final
+{%- if is_incremental() %}
+-- Only the periods inside a changed range: the others read only part of their tasks here.
+where exists (
+    select
+    from ranges_changed
+    where {{ period_in_changed_range('final', 'ranges_changed') }}
+)
+{%- endif %}

@@ -15,11 +15,17 @@
     ('language', 'language'),
     ('complexity', 'complexity'),
 ] -%}
+{#- How this mart's own rows give a tenant's day (macro tenant_days_changed). -#}
+{%- set changed_days = {
+    'row_date': 'date',
+    'row_filter': "breakdown = 'task_type'",
+    'tasks_counted': 'sum(total_tasks)',
+} -%}
 {{
     config(
         materialized='incremental',
         incremental_strategy='replace_changed_days',
-        day_tasks_counted="sum(total_tasks) filter (where breakdown = 'task_type')",
+        changed_days=changed_days,
         full_refresh=false,
         on_schema_change='append_new_columns',
         indexes=[
@@ -59,7 +65,7 @@ task_executions as (
 -- Only the days whose tasks changed since this mart's last build, read by the index on
 -- (tenant_id, timestamp_start).
 days_changed as (
-    {{ tenant_days_changed() }}
+    {{ tenant_days_changed(changed_days) }}
 ),
 
 task_executions_of_changed_days as (
