@@ -163,9 +163,9 @@ final as (
         has_token_split,
         is_token_rate_assumed,
         started_at,
+        _inputs_staged_at,
         coalesce(reported_cost_usd, computed_cost_usd) as actual_cost_usd,
-        cost_source <> 'unpriced' as is_priced,
-        _inputs_staged_at
+        cost_source <> 'unpriced' as is_priced
     from costs_chosen
 )
 
