@@ -18,13 +18,10 @@
             "replace_unsealed: set config sealing={'period_column': ..., 'period_type': ...}"
         ) }}
     {%- endif -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ arg_dict['target_relation'] }}
     where {{ adapter.quote(sealing['period_column']) }} >= {{ first_unsealed_period(
         sealing.get('period_type', 'timestamp'), sealing.get('days_read_before', 0)
     ) }};
 
-    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
-    select {{ columns }}
-    from {{ arg_dict['temp_relation'] }}
+    {{ get_incremental_append_sql(arg_dict) }}
 {%- endmacro -%}

@@ -20,11 +20,6 @@
         ) }}
     {%- endif -%}
     {%- set first_open_date = first_unsealed_period('date') -%}
-    {#- In a unit test `this` is the name of the fixture, which has the column. -#}
-    {%- set columns = ['_inputs_staged_at'] if this is string else
-        adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-    {%- set newest_built = 'max(_inputs_staged_at)' if '_inputs_staged_at' in columns
-        else 'cast(null as timestamptz)' -%}
     select coalesce(tasks.tenant_id, built.tenant_id) as tenant_id,
         coalesce(tasks.activity_date, built.activity_date) as activity_date
     from (
@@ -42,7 +37,7 @@
             tenant_id,
             {{ days['row_date'] }} as activity_date,
             {{ days['tasks_counted'] }} as tasks,
-            {{ newest_built }} as newest_input
+            {{ built_from('_inputs_staged_at') }} as newest_input
         from {{ this }}
         where {{ days.get('row_filter', 'true') }} and {{ days['row_date'] }} >= {{ first_open_date }}
         group by tenant_id, {{ days['row_date'] }}
@@ -60,14 +55,11 @@
     model selects exactly those days; a day left without tasks gets none).
 -#}
 {%- macro get_incremental_replace_changed_days_sql(arg_dict) -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ arg_dict['target_relation'] }} as built
     using ({{ tenant_days_changed() }}) as changed
     where built.tenant_id = changed.tenant_id and built.date = changed.activity_date;
 
-    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
-    select {{ columns }}
-    from {{ arg_dict['temp_relation'] }}
+    {{ get_incremental_append_sql(arg_dict) }}
 {%- endmacro -%}
 
 
@@ -84,6 +76,9 @@
 -#}
 {%- macro period_ranges_changed(global_datepart, changed_days=none) -%}
     {%- set day_start = "cast(days.activity_date as timestamp) at time zone 'UTC'" -%}
+    with days_changed as (
+        {{ tenant_days_changed(changed_days) }}
+    )
     select
         days.tenant_id,
         least({{ dbt.date_trunc('week', day_start) }}, {{ dbt.date_trunc('month', day_start) }})
@@ -92,7 +87,7 @@
             {{ dbt.dateadd('week', 1, dbt.date_trunc('week', day_start)) }},
             {{ dbt.dateadd('month', 1, dbt.date_trunc('month', day_start)) }}
         ) as range_end
-    from ({{ tenant_days_changed(changed_days) }}) as days
+    from days_changed as days
     union
     select distinct
         cast(null as {{ dbt.type_string() }}) as tenant_id,
@@ -101,7 +96,7 @@
             {{ dbt.dateadd('day', 1, day_start) }},
             {{ dbt.dateadd(global_datepart, 1, dbt.date_trunc(global_datepart, day_start)) }}
         ) as range_end
-    from ({{ tenant_days_changed(changed_days) }}) as days
+    from days_changed as days
     -- A global row that no longer adds up from its tenants' rows of the same period (a
     -- tenant forgotten, `routing-analytics forget-tenant`, leaves every other day alike).
     union
@@ -150,7 +145,6 @@
     date part of its global rows' periods.
 -#}
 {%- macro get_incremental_replace_changed_periods_sql(arg_dict) -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ arg_dict['target_relation'] }} as built
     where
         built.period_start >= {{ first_unsealed_period('timestamp') }}
@@ -160,7 +154,5 @@
             where {{ period_in_changed_range('built', 'ranges') }}
         );
 
-    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
-    select {{ columns }}
-    from {{ arg_dict['temp_relation'] }}
+    {{ get_incremental_append_sql(arg_dict) }}
 {%- endmacro -%}

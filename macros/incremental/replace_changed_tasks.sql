@@ -44,11 +44,8 @@
     task no longer staged has none: it is gone).
 -#}
 {%- macro get_incremental_replace_changed_tasks_sql(arg_dict) -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ arg_dict['target_relation'] }}
     where task_execution_id in ({{ tasks_changed_since_last_build() }});
 
-    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
-    select {{ columns }}
-    from {{ arg_dict['temp_relation'] }}
+    {{ get_incremental_append_sql(arg_dict) }}
 {%- endmacro -%}

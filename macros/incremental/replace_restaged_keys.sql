@@ -30,11 +30,8 @@
     version withdrawn): that key has no new row to replace it.
 -#}
 {%- macro get_incremental_replace_restaged_keys_sql(arg_dict) -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ arg_dict['target_relation'] }}
     where {{ config.get('unique_key') }} in ({{ keys_restaged_since_last_build() }});
 
-    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
-    select {{ columns }}
-    from {{ arg_dict['temp_relation'] }}
+    {{ get_incremental_append_sql(arg_dict) }}
 {%- endmacro -%}

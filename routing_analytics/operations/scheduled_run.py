@@ -72,12 +72,6 @@ def scheduled_run(settings: Settings, inbox: Path, *, wait: bool) -> int:
     return 0
 
 
-STAMPED = """
-select exists (
-    select from pg_catalog.pg_attribute
-    where attrelid = to_regclass(%s) and attname = '_inputs_staged_at' and not attisdropped
-)
-"""
 SEEDED = ", a new standby seeded with a copy of the live marts"
 
 
@@ -116,8 +110,8 @@ def _build_and_check(settings: Settings, started: float, changed: ChangedRows) -
 def _newest_published_input(conn: psycopg.Connection) -> datetime | None:
     """What the live task marts hold already: the rows built from later inputs are new."""
     # None before the first publish, or from marts built by a version without the column.
-    stamped = conn.execute(STAMPED, (TASK_EXECUTIONS,)).fetchone()
-    if stamped != (True,):
+    stamped = db.tables_with_column(conn, "_inputs_staged_at")
+    if tuple(TASK_EXECUTIONS.split(".")) not in stamped:
         return None
     row = conn.execute(f"select max(_inputs_staged_at) from {TASK_EXECUTIONS}").fetchone()
     return row[0] if row else None

@@ -2,8 +2,6 @@
 -- depends_on: {{ ref('base_router__task_executions') }}
 -- depends_on: {{ ref('stg_router__routing_decisions') }}
 -- depends_on: {{ ref('stg_router__tenants') }}
--- depends_on: {{ ref('int_provider_prices_effective') }}
--- depends_on: {{ ref('stg_router__task_executions') }}
 
 with
 

@@ -1,9 +1,5 @@
--- The tasks a build recomputes (is_incremental) also depend on these:
+-- The tasks a build recomputes (is_incremental) also depend on this:
 -- depends_on: {{ ref('base_router__task_executions') }}
--- depends_on: {{ ref('stg_router__routing_decisions') }}
--- depends_on: {{ ref('stg_router__tenants') }}
--- depends_on: {{ ref('int_provider_prices_effective') }}
--- depends_on: {{ ref('stg_router__task_executions') }}
 
 with
 

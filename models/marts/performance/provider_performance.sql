@@ -27,6 +27,7 @@
         "min_tenants_for_global_metrics must be a whole number >= 1, got " ~ min_tenants
     ) }}
 {%- endif %}
+{%- set global_datepart = dict(levels)[global_level] -%}
 {#- How this mart's own rows give a tenant's day (macro tenant_days_changed). -#}
 {%- set changed_days = {
     'row_date': "cast(period_start at time zone 'UTC' as date)",
@@ -38,7 +39,7 @@
         materialized='incremental',
         incremental_strategy='replace_changed_periods',
         changed_days=changed_days,
-        global_datepart=dict(levels)[global_level],
+        global_datepart=global_datepart,
         full_refresh=false,
         on_schema_change='append_new_columns',
         indexes=[
@@ -72,7 +73,7 @@ task_executions as (
 
 -- The ranges whose periods this build re-builds: those of the days whose tasks changed.
 ranges_changed as (
-    {{ period_ranges_changed(dict(levels)[global_level], changed_days) }}
+    {{ period_ranges_changed(global_datepart, changed_days) }}
 ),
 
 -- Every task of those ranges: for a tenant's range its tasks, for a global range all.
