@@ -10,6 +10,20 @@
         ) as fixture_rows (fixture_id, fixture_group, amount, amount_copy)
     )
 {%- endset -%}
+{%- set referenced_fixture -%}
+    (
+        select *
+        from (values ('a', 1), ('a', 2), ('b', 2)) as referenced_rows (tenant_id, key_id)
+    )
+{%- endset -%}
+{%- set referencing_fixture -%}
+    (
+        select *
+        from (
+            values ('a', 1), ('a', 2), ('b', 2), ('a', null), ('b', 1), ('a', 9)
+        ) as referencing_rows (tenant_id, key_id)
+    )
+{%- endset -%}
 -- The failing fixture of our generic tests: each one runs on a small inline relation with
 -- known bad rows and must report exactly those. Returns a row per test that miscounts.
 with
@@ -42,6 +56,14 @@ unique_combination_passes as (
     ) }}
 ),
 
+-- ('b', 1) names tenant a's key: another tenant's row is no match.
+relationships_within_tenant_failures as (
+    {{ test_relationships_within_tenant(
+        model=referencing_fixture, column_name='key_id',
+        to=referenced_fixture, field='key_id'
+    ) }}
+),
+
 failures_counted as (
     select
         'expression_is_true' as generic_test,
@@ -67,6 +89,11 @@ failures_counted as (
         'unique_combination_of_columns (unique)' as generic_test,
         0 as expected_failures,
         (select count(*) from unique_combination_passes) as actual_failures
+    union all
+    select
+        'relationships_within_tenant' as generic_test,
+        2 as expected_failures,
+        (select count(*) from relationships_within_tenant_failures) as actual_failures
 ),
 
 final as (

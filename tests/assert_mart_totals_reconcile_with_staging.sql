@@ -25,6 +25,7 @@ stg_router__task_executions as (
 
 int_task_executions_with_savings as (
     select
+        tenant_id,
         task_execution_id,
         actual_cost_usd,
         baseline_cost_usd,
@@ -117,7 +118,9 @@ staged_totals as (
         sum(savings.savings_usd) as savings_usd
     from stg_router__task_executions as staged
     left join int_task_executions_with_savings as savings
-        on staged.task_execution_id = savings.task_execution_id
+        on
+            staged.tenant_id = savings.tenant_id
+            and staged.task_execution_id = savings.task_execution_id
     group by grouping sets ((staged.tenant_id), ())
 ),
 
@@ -140,7 +143,9 @@ task_ids_matched as (
         count(*) filter (where staged.task_execution_id is null) as tasks_not_staged
     from stg_router__task_executions as staged
     full outer join task_executions as marts
-        on staged.task_execution_id = marts.id
+        on
+            staged.tenant_id = marts.tenant_id
+            and staged.task_execution_id = marts.id
 ),
 
 staging_compared as (

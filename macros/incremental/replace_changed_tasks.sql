@@ -8,21 +8,22 @@
     routing decision staged since, every task of a tenant staged since (its default
     provider), and every task that started at or after the effective_from of a price
     version recorded since. The model's selection and the strategy read the same set,
-    before anything is written, so they agree.
+    before anything is written, so they agree. A task is named by (tenant_id,
+    task_execution_id): its id is unique within its tenant only.
 -#}
 {%- macro tasks_changed_since_last_build() -%}
     {%- set last_built -%}
         (select {{ built_from('_inputs_staged_at') }} from {{ this }})
     {%- endset -%}
-    select versions.task_execution_id
+    select versions.tenant_id, versions.task_execution_id
     from {{ ref('base_router__task_executions') }} as versions
     where versions._staged_at > {{ last_built }}
     union
-    select decisions.task_execution_id
+    select decisions.tenant_id, decisions.task_execution_id
     from {{ ref('stg_router__routing_decisions') }} as decisions
     where decisions._staged_at > {{ last_built }}
     union
-    select executions.task_execution_id
+    select executions.tenant_id, executions.task_execution_id
     from {{ ref('stg_router__task_executions') }} as executions
     where
         executions.tenant_id in (
@@ -45,7 +46,7 @@
 -#}
 {%- macro get_incremental_replace_changed_tasks_sql(arg_dict) -%}
     delete from {{ arg_dict['target_relation'] }}
-    where task_execution_id in ({{ tasks_changed_since_last_build() }});
+    where (tenant_id, task_execution_id) in ({{ tasks_changed_since_last_build() }});
 
     {{ get_incremental_append_sql(arg_dict) }}
 {%- endmacro -%}

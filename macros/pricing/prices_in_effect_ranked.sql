@@ -3,14 +3,15 @@
     `prices` (int_provider_prices_effective) for its provider and tier (default `standard`),
     for its model or provider-wide, whose [effective_from_at, effective_until_at) contains
     its started_at; ranked model-specific first, then latest effective_from, then price_id.
-    Renders a select of (task_execution_id, price_id, price_rank): rank 1 is the price used.
+    Renders a select of (tenant_id, task_execution_id, price_id, price_rank): rank 1 is the price used.
 -#}
 {%- macro prices_in_effect_ranked(tasks, prices, provider_column, model_column) -%}
     select
+        {{ tasks }}.tenant_id,
         {{ tasks }}.task_execution_id,
         {{ prices }}.price_id,
         row_number() over (
-            partition by {{ tasks }}.task_execution_id
+            partition by {{ tasks }}.tenant_id, {{ tasks }}.task_execution_id
             order by
                 {{ prices }}.is_provider_wide asc,
                 {{ prices }}.effective_from_at desc,

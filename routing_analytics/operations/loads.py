@@ -139,19 +139,19 @@ def _act(settings: Settings, load_id: int, action: str, reason: str, *, wait: bo
 UNPUBLISH = {
     # A task's decisions (embedded in its record, or sent apart) say whether it exists.
     "task_executions": [
-        f"""delete from {ROUTING_DECISIONS} where task_execution_id in (
-            select task_execution_id from {BASE_TASK_EXECUTIONS}
+        f"""delete from {ROUTING_DECISIONS} where (tenant_id, task_execution_id) in (
+            select tenant_id, task_execution_id from {BASE_TASK_EXECUTIONS}
             where _load_id = %(load_id)s)""",
-        f"""delete from {TASK_EXECUTIONS} where id in (
-            select task_execution_id from {BASE_TASK_EXECUTIONS}
+        f"""delete from {TASK_EXECUTIONS} where (tenant_id, id) in (
+            select tenant_id, task_execution_id from {BASE_TASK_EXECUTIONS}
             where _load_id = %(load_id)s)""",
     ],
     "routing_decisions": [
-        f"""delete from {TASK_EXECUTIONS} where id in (
-            select task_execution_id from {BASE_ROUTING_DECISIONS}
+        f"""delete from {TASK_EXECUTIONS} where (tenant_id, id) in (
+            select tenant_id, task_execution_id from {BASE_ROUTING_DECISIONS}
             where _load_id = %(load_id)s)""",
-        f"""delete from {ROUTING_DECISIONS} where task_execution_id in (
-            select task_execution_id from {BASE_ROUTING_DECISIONS}
+        f"""delete from {ROUTING_DECISIONS} where (tenant_id, task_execution_id) in (
+            select tenant_id, task_execution_id from {BASE_ROUTING_DECISIONS}
             where _load_id = %(load_id)s)""",
     ],
     "tenants": [

@@ -71,42 +71,51 @@ REQUIRED_RELATIONS = (
     f"{ROUTING_DECISIONS}",
 )
 
+# A record is named by (tenant_id, its id): an id is unique within its tenant only.
+IS_FORGOTTEN_TASK = (
+    "(tenant_id, task_execution_id) in (select tenant_id, task_execution_id from forgotten_tasks)"
+)
+IS_FORGOTTEN_USAGE_EVENT = (
+    "(tenant_id, usage_event_id) in (select tenant_id, usage_event_id from forgotten_usage_events)"
+)
+
 # Raw rows are addressed through the staging base tables: one base row per raw row, with
 # the raw row's (_load_id, _line_number) and the typed fields the rules need.
 FORGOTTEN_ROWS = (
     f"""
     create temporary table forgotten_tasks on commit drop as
-    select task_execution_id from {STG_TASK_EXECUTIONS}
+    select tenant_id, task_execution_id from {STG_TASK_EXECUTIONS}
     where started_at < %(detail)s
     union
-    select id from {TASK_EXECUTIONS} where timestamp_start < %(detail)s
+    select tenant_id, id from {TASK_EXECUTIONS} where timestamp_start < %(detail)s
     """,
     f"""
     create temporary table forgotten_usage_events on commit drop as
-    select usage_event_id from {STG_USAGE_EVENTS}
+    select tenant_id, usage_event_id from {STG_USAGE_EVENTS}
     where occurred_at < %(detail)s
     """,
     f"""
     create temporary table forgotten_raw_rows on commit drop as
     select 'task_executions' as stream, _load_id, _line_number
     from {BASE_TASK_EXECUTIONS}
-    where task_execution_id in (select task_execution_id from forgotten_tasks)
+    where {IS_FORGOTTEN_TASK}
        or (is_rejected and (_loaded_at < %(detail)s or started_at < %(detail)s))
     union all
     select 'routing_decisions', _load_id, _line_number
     from {BASE_ROUTING_DECISIONS} as decisions
     where not is_embedded and (
-        task_execution_id in (select task_execution_id from forgotten_tasks)
+        {IS_FORGOTTEN_TASK}
         or (is_rejected and (_loaded_at < %(detail)s or decided_at < %(detail)s))
         or (decided_at < %(detail)s and not exists (
             select from {STG_TASK_EXECUTIONS} as tasks
-            where tasks.task_execution_id = decisions.task_execution_id
+            where tasks.tenant_id = decisions.tenant_id
+              and tasks.task_execution_id = decisions.task_execution_id
         ))
     )
     union all
     select 'usage_events', _load_id, _line_number
     from {BASE_USAGE_EVENTS}
-    where usage_event_id in (select usage_event_id from forgotten_usage_events)
+    where {IS_FORGOTTEN_USAGE_EVENT}
        or (is_rejected and (_loaded_at < %(detail)s or occurred_at < %(detail)s))
     """,
     "create index on forgotten_raw_rows (stream, _load_id, _line_number)",
@@ -134,7 +143,7 @@ select
     min(cast(occurred_at at time zone 'UTC' as date)),
     max(cast(occurred_at at time zone 'UTC' as date))
 from {STG_USAGE_EVENTS}
-where usage_event_id in (select usage_event_id from forgotten_usage_events)
+where {IS_FORGOTTEN_USAGE_EVENT}
   and user_id is not null
 group by tenant_id, user_id
 on conflict (tenant_id, user_id) do update set
@@ -147,10 +156,11 @@ def _decisions_delete(decisions: str, tasks: str, task_key: str) -> str:
     """The decisions of forgotten tasks, and old decisions whose task is not held."""
     return f"""
         delete from {decisions} as decisions
-        where task_execution_id in (select task_execution_id from forgotten_tasks)
+        where {IS_FORGOTTEN_TASK}
            or (decided_at < %(detail)s and not exists (
                select from {tasks} as tasks
-               where tasks.{task_key} = decisions.task_execution_id
+               where tasks.tenant_id = decisions.tenant_id
+                 and tasks.{task_key} = decisions.task_execution_id
            ))
     """
 
@@ -161,25 +171,25 @@ def _decisions_delete(decisions: str, tasks: str, task_key: str) -> str:
 DETAIL_DELETES = {
     f"{STG_TASK_EXECUTIONS}": f"""
         delete from {STG_TASK_EXECUTIONS}
-        where task_execution_id in (select task_execution_id from forgotten_tasks)
+        where {IS_FORGOTTEN_TASK}
     """,
     f"{STG_ROUTING_DECISIONS}": _decisions_delete(
         STG_ROUTING_DECISIONS, STG_TASK_EXECUTIONS, "task_execution_id"
     ),
     f"{STG_USAGE_EVENTS}": f"""
         delete from {STG_USAGE_EVENTS}
-        where usage_event_id in (select usage_event_id from forgotten_usage_events)
+        where {IS_FORGOTTEN_USAGE_EVENT}
     """,
     **{
         relation: f"""
             delete from {relation}
-            where task_execution_id in (select task_execution_id from forgotten_tasks)
+            where {IS_FORGOTTEN_TASK}
         """
         for relation in (INT_TASK_EXECUTIONS_COSTED, INT_TASK_EXECUTIONS_WITH_SAVINGS)
     },
     f"{TASK_EXECUTIONS}": f"""
         delete from {TASK_EXECUTIONS}
-        where id in (select task_execution_id from forgotten_tasks)
+        where (tenant_id, id) in (select tenant_id, task_execution_id from forgotten_tasks)
     """,
     f"{ROUTING_DECISIONS}": _decisions_delete(ROUTING_DECISIONS, TASK_EXECUTIONS, "id"),
 }

@@ -10,10 +10,10 @@
     _line_number), so "first" here is the version the others are compared with.
 -#}
 {%- set keys = {
-    'task_executions': ['task_execution_id'],
-    'routing_decisions': ['routing_decision_id'],
+    'task_executions': ['tenant_id', 'task_execution_id'],
+    'routing_decisions': ['tenant_id', 'routing_decision_id'],
     'provider_pricing': ['provider_key', 'model', 'pricing_tier', 'effective_from_at'],
-    'usage_events': ['usage_event_id'],
+    'usage_events': ['tenant_id', 'usage_event_id'],
     'tenants': ['tenant_id'],
 } -%}
 {%- set version_order = 'order by _loaded_at, _load_id, _line_number' -%}

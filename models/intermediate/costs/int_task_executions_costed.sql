@@ -25,7 +25,7 @@ stg_router__task_executions as (
         _staged_at
     from {{ ref('stg_router__task_executions') }}
     {%- if is_incremental() %}
-    where task_execution_id in ({{ tasks_changed_since_last_build() }})
+    where (tenant_id, task_execution_id) in ({{ tasks_changed_since_last_build() }})
     {%- endif %}
 ),
 
@@ -61,6 +61,7 @@ tasks_joined_to_prices as (
 -- Rank 1: a model-specific row before the provider-wide row, then the latest effective_from.
 prices_chosen as (
     select
+        tasks_joined_to_prices.tenant_id,
         tasks_joined_to_prices.task_execution_id,
         prices.price_id,
         prices.cost_per_token_usd,
@@ -115,7 +116,9 @@ components_computed as (
         ) as is_token_rate_assumed
     from stg_router__task_executions as executions
     left join prices_chosen as chosen
-        on executions.task_execution_id = chosen.task_execution_id
+        on
+            executions.tenant_id = chosen.tenant_id
+            and executions.task_execution_id = chosen.task_execution_id
 ),
 
 -- Trailing zeros that multiplication and division add are trimmed: same exact value.

@@ -24,12 +24,13 @@ int_task_executions_costed as (
         _inputs_staged_at
     from {{ ref('int_task_executions_costed') }}
     {%- if is_incremental() %}
-    where task_execution_id in ({{ tasks_changed_since_last_build() }})
+    where (tenant_id, task_execution_id) in ({{ tasks_changed_since_last_build() }})
     {%- endif %}
 ),
 
 stg_router__task_executions as (
     select
+        tenant_id,
         task_execution_id,
         reported_baseline_cost_usd
     from {{ ref('stg_router__task_executions') }}
@@ -38,6 +39,7 @@ stg_router__task_executions as (
 stg_router__routing_decisions as (
     select
         routing_decision_id,
+        tenant_id,
         task_execution_id,
         cost_estimates,
         decided_at,
@@ -79,11 +81,12 @@ int_provider_prices_effective as (
 -- about): the latest decided, so that a duplicate cannot raise the baseline.
 decisions_ranked as (
     select
+        tenant_id,
         task_execution_id,
         cost_estimates,
-        max(_staged_at) over (partition by task_execution_id) as decisions_staged_at,
+        max(_staged_at) over (partition by tenant_id, task_execution_id) as decisions_staged_at,
         row_number() over (
-            partition by task_execution_id
+            partition by tenant_id, task_execution_id
             order by decided_at desc nulls last, _loaded_at desc, routing_decision_id desc
         ) as decision_rank
     from stg_router__routing_decisions
@@ -91,6 +94,7 @@ decisions_ranked as (
 
 estimates_maximized as (
     select
+        decisions_ranked.tenant_id,
         decisions_ranked.task_execution_id,
         decisions_ranked.decisions_staged_at,
         (
@@ -125,6 +129,7 @@ tasks_joined_to_default_prices as (
 
 default_prices_chosen as (
     select
+        tenant_id,
         task_execution_id,
         price_id
     from tasks_joined_to_default_prices
@@ -135,6 +140,7 @@ default_prices_chosen as (
 -- lower of the input and output rates, so that the baseline is not overstated.
 default_provider_costs_computed as (
     select
+        tenant_tasks.tenant_id,
         tenant_tasks.task_execution_id,
         default_prices.price_id as default_price_id,
         default_prices._recorded_at as default_price_recorded_at,
@@ -142,7 +148,9 @@ default_provider_costs_computed as (
             as default_provider_baseline_usd
     from tasks_joined_to_tenants as tenant_tasks
     inner join default_prices_chosen as chosen
-        on tenant_tasks.task_execution_id = chosen.task_execution_id
+        on
+            tenant_tasks.tenant_id = chosen.tenant_id
+            and tenant_tasks.task_execution_id = chosen.task_execution_id
     inner join int_provider_prices_effective as default_prices
         on chosen.price_id = default_prices.price_id
 ),
@@ -171,11 +179,17 @@ baselines_joined as (
         ) as _inputs_staged_at
     from tasks_joined_to_tenants as tenant_tasks
     left join stg_router__task_executions as executions
-        on tenant_tasks.task_execution_id = executions.task_execution_id
+        on
+            tenant_tasks.tenant_id = executions.tenant_id
+            and tenant_tasks.task_execution_id = executions.task_execution_id
     left join estimates_maximized as estimates
-        on tenant_tasks.task_execution_id = estimates.task_execution_id
+        on
+            tenant_tasks.tenant_id = estimates.tenant_id
+            and tenant_tasks.task_execution_id = estimates.task_execution_id
     left join default_provider_costs_computed as default_costs
-        on tenant_tasks.task_execution_id = default_costs.task_execution_id
+        on
+            tenant_tasks.tenant_id = default_costs.tenant_id
+            and tenant_tasks.task_execution_id = default_costs.task_execution_id
 ),
 
 -- The larger of the two candidates; on a tie the estimates.

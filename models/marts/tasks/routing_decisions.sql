@@ -39,6 +39,7 @@ stg_router__routing_decisions as not materialized (
 
 stg_router__task_executions as not materialized (
     select
+        tenant_id,
         task_execution_id,
         _loaded_at,
         _staged_at
@@ -57,23 +58,25 @@ watermark as (
 -- Which decision of a task is the latest depends on all of them, and has_task_execution on
 -- the task: a new decision or a newly landed task re-builds every decision of its task.
 tasks_to_rebuild as (
-    select decisions.task_execution_id
+    select decisions.tenant_id, decisions.task_execution_id
     from stg_router__routing_decisions as decisions
     cross join watermark
     where decisions._staged_at > watermark.built_from_at
     union
-    select executions.task_execution_id
+    select executions.tenant_id, executions.task_execution_id
     from stg_router__task_executions as executions
     cross join watermark
     where executions._staged_at > watermark.built_from_at
     -- A decision not published yet, whatever its landing time (valid only since).
     union
-    select decisions.task_execution_id
+    select decisions.tenant_id, decisions.task_execution_id
     from stg_router__routing_decisions as decisions
     where not exists (
         select
         from {{ this }} as built
-        where built.id = decisions.routing_decision_id
+        where
+            built.tenant_id = decisions.tenant_id
+            and built.id = decisions.routing_decision_id
     )
 ),
 
@@ -84,14 +87,17 @@ decisions_ranked as (
     select
         *,
         row_number() over (
-            partition by task_execution_id
+            partition by tenant_id, task_execution_id
             order by decided_at desc nulls last, _loaded_at desc, routing_decision_id desc
         ) as decision_rank
     from stg_router__routing_decisions
     {% if is_incremental() %}
     where
-        task_execution_id in (
-            select tasks_to_rebuild.task_execution_id from tasks_to_rebuild
+        (tenant_id, task_execution_id) in (
+            select
+                tasks_to_rebuild.tenant_id,
+                tasks_to_rebuild.task_execution_id
+            from tasks_to_rebuild
         )
     {% endif %}
 ),
@@ -116,7 +122,9 @@ final as (
         greatest(decisions._staged_at, executions._staged_at) as _inputs_staged_at
     from decisions_ranked as decisions
     left join stg_router__task_executions as executions
-        on decisions.task_execution_id = executions.task_execution_id
+        on
+            decisions.tenant_id = executions.tenant_id
+            and decisions.task_execution_id = executions.task_execution_id
 )
 
 select * from final

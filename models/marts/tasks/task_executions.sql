@@ -51,6 +51,7 @@ stg_router__task_executions as not materialized (
 
 int_task_executions_costed as (
     select
+        tenant_id,
         task_execution_id,
         price_id,
         cost_source,
@@ -64,6 +65,7 @@ int_task_executions_costed as (
 
 int_task_executions_with_savings as (
     select
+        tenant_id,
         task_execution_id,
         default_price_id,
         baseline_source,
@@ -76,6 +78,7 @@ int_task_executions_with_savings as (
 
 stg_router__routing_decisions as not materialized (
     select
+        tenant_id,
         task_execution_id,
         _loaded_at,
         _staged_at
@@ -126,33 +129,35 @@ tenants_changed as (
 ),
 
 tasks_to_rebuild as (
-    select executions.task_execution_id
+    select executions.tenant_id, executions.task_execution_id
     from stg_router__task_executions as executions
     cross join watermark
     where executions._staged_at > watermark.built_from_at
     union
-    select executions.task_execution_id
+    select executions.tenant_id, executions.task_execution_id
     from stg_router__task_executions as executions
     cross join repricing_since
     where executions.started_at >= repricing_since.reprice_started_since_at
     union
-    select executions.task_execution_id
+    select executions.tenant_id, executions.task_execution_id
     from stg_router__task_executions as executions
     where executions.tenant_id in (select tenants_changed.tenant_id from tenants_changed)
     union
-    select decisions.task_execution_id
+    select decisions.tenant_id, decisions.task_execution_id
     from stg_router__routing_decisions as decisions
     cross join watermark
     where decisions._staged_at > watermark.built_from_at
     -- A task not published yet, whatever its inputs: e.g. removed from the live marts when
     -- a price load it was priced with was withdrawn (`loads withdraw`).
     union
-    select executions.task_execution_id
+    select executions.tenant_id, executions.task_execution_id
     from stg_router__task_executions as executions
     where not exists (
         select
         from {{ this }} as built
-        where built.id = executions.task_execution_id
+        where
+            built.tenant_id = executions.tenant_id
+            and built.id = executions.task_execution_id
     )
 ),
 
@@ -214,16 +219,22 @@ tasks_joined as (
         ) as inputs_staged_at
     from stg_router__task_executions as executions
     inner join int_task_executions_costed as costed
-        on executions.task_execution_id = costed.task_execution_id
+        on
+            executions.tenant_id = costed.tenant_id
+            and executions.task_execution_id = costed.task_execution_id
     inner join int_task_executions_with_savings as savings
-        on executions.task_execution_id = savings.task_execution_id
+        on
+            executions.tenant_id = savings.tenant_id
+            and executions.task_execution_id = savings.task_execution_id
     -- The newest landing and staging among the task's decisions (by its index).
     left join lateral (
         select
             max(task_decisions._loaded_at) as decisions_loaded_at,
             max(task_decisions._staged_at) as decisions_staged_at
         from stg_router__routing_decisions as task_decisions
-        where task_decisions.task_execution_id = executions.task_execution_id
+        where
+            task_decisions.tenant_id = executions.tenant_id
+            and task_decisions.task_execution_id = executions.task_execution_id
     ) as decisions on true
     left join stg_router__tenants as tenants
         on executions.tenant_id = tenants.tenant_id
@@ -233,8 +244,11 @@ tasks_joined as (
         on savings.default_price_id = default_prices.price_id
     {% if is_incremental() %}
     where
-        executions.task_execution_id in (
-            select tasks_to_rebuild.task_execution_id from tasks_to_rebuild
+        (executions.tenant_id, executions.task_execution_id) in (
+            select
+                tasks_to_rebuild.tenant_id,
+                tasks_to_rebuild.task_execution_id
+            from tasks_to_rebuild
         )
     {% endif %}
 ),

@@ -1,11 +1,11 @@
 {{
     config(
-        unique_key='routing_decision_id',
+        unique_key=['tenant_id', 'routing_decision_id'],
         versions_model='base_router__routing_decisions',
         indexes=[
-            {'columns': ['routing_decision_id'], 'unique': true},
+            {'columns': ['tenant_id', 'routing_decision_id'], 'unique': true},
             {'columns': ['_staged_at']},
-            {'columns': ['task_execution_id']},
+            {'columns': ['tenant_id', 'task_execution_id']},
         ],
     )
 }}
@@ -33,7 +33,7 @@ base_router__routing_decisions as (
     where not is_rejected and not is_withdrawn
     {% if is_incremental() %}
         -- Every version of each key that has one (re)staged since the last build.
-        and routing_decision_id in (
+        and {{ restaged_key() }} in (
             {{ keys_restaged_since_last_build() }}
         )
     {% endif %}
@@ -43,7 +43,7 @@ versions_ranked as (
     select
         *,
         row_number() over (
-            partition by routing_decision_id
+            partition by tenant_id, routing_decision_id
             order by _loaded_at desc, _load_id desc, _line_number desc
         ) as version_rank
     from base_router__routing_decisions

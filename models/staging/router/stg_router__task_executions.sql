@@ -1,9 +1,9 @@
 {{
     config(
-        unique_key='task_execution_id',
+        unique_key=['tenant_id', 'task_execution_id'],
         versions_model='base_router__task_executions',
         indexes=[
-            {'columns': ['task_execution_id'], 'unique': true},
+            {'columns': ['tenant_id', 'task_execution_id'], 'unique': true},
             {'columns': ['_staged_at']},
             {'columns': ['tenant_id', 'started_at']},
         ],
@@ -51,7 +51,7 @@ base_router__task_executions as (
     where not is_rejected and not is_withdrawn
     {% if is_incremental() %}
         -- Every version of each key that has one (re)staged since the last build.
-        and task_execution_id in (
+        and {{ restaged_key() }} in (
             {{ keys_restaged_since_last_build() }}
         )
     {% endif %}
@@ -61,7 +61,7 @@ versions_ranked as (
     select
         *,
         row_number() over (
-            partition by task_execution_id
+            partition by tenant_id, task_execution_id
             order by _loaded_at desc, _load_id desc, _line_number desc
         ) as version_rank
     from base_router__task_executions

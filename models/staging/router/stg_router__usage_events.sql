@@ -1,9 +1,9 @@
 {{
     config(
-        unique_key='usage_event_id',
+        unique_key=['tenant_id', 'usage_event_id'],
         versions_model='base_router__usage_events',
         indexes=[
-            {'columns': ['usage_event_id'], 'unique': true},
+            {'columns': ['tenant_id', 'usage_event_id'], 'unique': true},
             {'columns': ['_staged_at']},
         ],
     )
@@ -26,7 +26,7 @@ base_router__usage_events as (
     where not is_rejected and not is_withdrawn
     {% if is_incremental() %}
         -- Every version of each key that has one (re)staged since the last build.
-        and usage_event_id in (
+        and {{ restaged_key() }} in (
             {{ keys_restaged_since_last_build() }}
         )
     {% endif %}
@@ -36,7 +36,7 @@ versions_ranked as (
     select
         *,
         row_number() over (
-            partition by usage_event_id
+            partition by tenant_id, usage_event_id
             order by _loaded_at desc, _load_id desc, _line_number desc
         ) as version_rank
     from base_router__usage_events
