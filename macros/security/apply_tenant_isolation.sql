@@ -41,6 +41,8 @@
         tenant_filter text;
     begin
         perform pg_advisory_xact_lock(hashtext('routing_analytics.apply_tenant_isolation'));
+        {#- A `dbt seed` or a selection without marts on a new database has not made it. #}
+        execute format('create schema if not exists %I', {{ dbt.string_literal(schema) }});
         execute format('grant usage, create on schema %I to %I',
             {{ dbt.string_literal(schema) }}, {{ dbt.string_literal(owner) }});
         execute format({{ dbt.string_literal(reader_usage) }},

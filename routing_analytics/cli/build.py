@@ -9,6 +9,7 @@ from routing_analytics.cli.arguments import Commands, after_double_dash
 from routing_analytics.platform import db
 from routing_analytics.platform.config import Settings, dbt_environment
 from routing_analytics.platform.errors import UserError
+from routing_analytics.platform.locks import run_lock
 from routing_analytics.warehouse.dbt import dbt_env, ensure_database, run_dbt, run_sqlfluff
 from routing_analytics.warehouse.gates import gated_build
 from routing_analytics.warehouse.publish import discard_standby
@@ -73,11 +74,15 @@ def _dbt(args: argparse.Namespace, settings: Settings) -> int:
     passed = after_double_dash(args.dbt_args)
     if not passed:
         raise UserError("give the dbt arguments after --, e.g. routing-analytics dbt -- ls")
-    if passed[0] in WRITING_DBT_COMMANDS:
-        ensure_database(settings)
+    if passed[0] not in WRITING_DBT_COMMANDS:
+        return run_dbt(settings, passed)
+    # A writing dbt command waits for a scheduled run to finish, like `build`: the run's
+    # standby must not go while the run builds or publishes it.
+    ensure_database(settings)
+    with run_lock(settings, wait=True):
         with db.connect(settings) as conn:
             discard_standby(conn)
-    return run_dbt(settings, passed)
+        return run_dbt(settings, passed)
 
 
 def _lint(args: argparse.Namespace, settings: Settings) -> int:

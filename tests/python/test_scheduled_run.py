@@ -95,6 +95,40 @@ def test_a_second_run_does_not_overlap(cli_env, tmp_path):
     assert "run: load" not in second.stdout
 
 
+def test_a_writing_dbt_command_waits_for_the_run_before_discarding_its_standby(cli_env):
+    """`dbt -- seed` changes the live marts, so the standby goes: only once the run that
+    may be building or publishing it lets go of the lock."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    url = cli_env["ANALYTICS_DATABASE_URL"]
+    with psycopg.connect(url, autocommit=True) as first_run:
+        first_run.execute("create schema analytics_next")
+        first_run.execute("select pg_advisory_lock(hashtext('routing_analytics.run'))")
+        seed = subprocess.Popen(
+            [sys.executable, "-m", "routing_analytics", "dbt", "--", "seed", "--quiet"],
+            env=cli_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        waiting = 0
+        for _ in range(600):  # the command's start-up, then it queues for the lock
+            waiting = first_run.execute(
+                "select count(*) from pg_locks where locktype = 'advisory' and not granted"
+            ).fetchone()[0]
+            if waiting or seed.poll() is not None:
+                break
+            first_run.execute("select pg_sleep(0.1)")
+        assert waiting == 1, seed.communicate()[0]
+        assert rows(url, "select count(*) from pg_namespace where nspname = 'analytics_next'") == [
+            (1,)
+        ]
+    output, _ = seed.communicate(timeout=600)
+    assert seed.returncode == 0, output
+    assert rows(url, "select count(*) from pg_namespace where nspname = 'analytics_next'") == [(0,)]
+
+
 def test_a_missing_inbox_is_a_usage_error(cli_env, tmp_path):
     result = cli(cli_env, "run", str(tmp_path / "nowhere"))
     assert result.returncode == 2
