@@ -2,7 +2,8 @@
 
 Each command is registered and handled in the module of its group: db.py (db, throwaway-db),
 load.py (load, loads, summary), build.py (build, env, dbt, lint), run.py (run, check,
-retention, forget-tenant), analyst.py (roi, docs, create-login), tools.py (generate, demo).
+retention, forget-tenant), analyst.py (roi, docs, create-login), serve.py (serve, token),
+tools.py (generate, demo).
 Exit codes: 0 success, 2 bad usage or input, 75 database unavailable (retry later), 1 other
 failures. Failures print one line on stderr, never a traceback.
 """
@@ -15,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 
-from routing_analytics.cli import analyst, build, db, load, run, tools
+from routing_analytics.cli import analyst, build, db, load, run, serve, tools
 from routing_analytics.cli.arguments import Handler
 from routing_analytics.platform.config import load_settings
 from routing_analytics.platform.errors import LoaderError
@@ -46,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
-    for group in (db, tools, load, build, run, analyst):
+    for group in (db, tools, load, build, run, analyst, serve):
         group.register(commands)
     return parser
 

@@ -16,6 +16,8 @@ USAGE_ANALYTICS = "analytics.usage_analytics"
 DAILY_TENANT_METRICS = "analytics.daily_tenant_metrics"
 COST_BREAKDOWNS_DAILY = "analytics.cost_breakdowns_daily"
 CUSTOMER_ROI_SNAPSHOTS = "analytics.customer_roi_snapshots"
+# How far back retention keeps detail and aggregates (one row, no tenant).
+RETENTION_HORIZONS = "analytics.retention_horizons"
 # The ROI calculator function (post-hook of customer_roi_snapshots), not a dbt node.
 CALCULATE_ROI = "analytics.calculate_roi"
 
@@ -46,6 +48,7 @@ DBT_RELATIONS = (
     DAILY_TENANT_METRICS,
     COST_BREAKDOWNS_DAILY,
     CUSTOMER_ROI_SNAPSHOTS,
+    RETENTION_HORIZONS,
     BASE_TASK_EXECUTIONS,
     BASE_ROUTING_DECISIONS,
     BASE_PROVIDER_PRICING,

@@ -33,6 +33,13 @@ ALLOWED = {
         "routing_analytics.platform",
         "loader",
     ),
+    # The service (`serve`): reads the published marts, lands ingested bodies with the loader.
+    "routing_analytics.api": (
+        "routing_analytics.api",
+        "routing_analytics.warehouse",
+        "routing_analytics.platform",
+        "loader",
+    ),
     "routing_analytics.cli": ("routing_analytics", "loader"),
     # The package itself and `python -m routing_analytics`: the command line only.
     "routing_analytics": ("routing_analytics.cli",),

@@ -1,0 +1,69 @@
+"""The analytics API (`routing-analytics serve`): the marts' figures for one tenant per request.
+
+The tenant comes from the verified bearer token only (api/auth.py), never from the query or a
+header of the caller's choosing; each request reads in its own tenant transaction
+(api/database.py) and row-level security does the isolation. Lists answer `Accept: text/csv`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from routing_analytics.api.access import ApiError
+from routing_analytics.api.auth import TokenVerifier
+from routing_analytics.api.database import new_pool
+from routing_analytics.api.routes import router
+
+API_TITLE = "Routing analytics API"
+
+
+def create_app(
+    verifier: TokenVerifier,
+    database_url: str,
+    pool_size: int,
+    extra_routes: Callable[[FastAPI], None] | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = new_pool(database_url, pool_size)
+        await pool.open(wait=False)
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(title=API_TITLE, version="1", lifespan=lifespan)
+    app.state.verifier = verifier
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
+    app.include_router(router)
+    if extra_routes is not None:
+        extra_routes(app)
+    return app
+
+
+async def _api_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ApiError)
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    return JSONResponse({"error": error.message}, status_code=error.status, headers=headers)
+
+
+async def _invalid_request(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    details = [
+        {"where": ".".join(str(part) for part in item.get("loc", ())), "why": item.get("msg")}
+        for item in error.errors()
+    ]
+    return JSONResponse({"error": "invalid request", "details": details}, status_code=422)
+
+
+async def _database_unavailable(_: Request, __: Exception) -> JSONResponse:
+    return JSONResponse({"error": "the database is unavailable; try again"}, status_code=503)

@@ -1,0 +1,82 @@
+"""`serve` and `token`: the analytics API and dashboard, and development tokens for it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import timedelta
+
+import uvicorn
+
+from routing_analytics.api.app import create_app
+from routing_analytics.api.auth import (
+    AUDIENCE_VAR,
+    DEFAULT_TENANT_CLAIM,
+    ISSUER_VAR,
+    TENANT_CLAIM_VAR,
+    TENANT_ID,
+    signing_secret,
+    verifier_from_environment,
+)
+from routing_analytics.api.database import api_database_url, pool_size
+from routing_analytics.api.tokens import development_token
+from routing_analytics.cli.arguments import Commands, port, positive
+from routing_analytics.platform.config import Settings, mask_password
+from routing_analytics.platform.errors import UserError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8710
+
+
+def register(commands: Commands) -> None:
+    serve = commands.add_parser(
+        "serve", help="serve the analytics API (/v1, /docs) and the ROI dashboard (/)"
+    )
+    serve.add_argument("--host", default=DEFAULT_HOST, help="address (default %(default)s)")
+    serve.add_argument(
+        "--port", type=port, default=DEFAULT_PORT, help="TCP port (default %(default)s)"
+    )
+    serve.set_defaults(handler=_serve)
+    token = commands.add_parser(
+        "token",
+        help="mint a development token for one tenant, signed with the local secret (or"
+        " ANALYTICS_JWT_SECRET): for the demo and tests, not for customers",
+    )
+    token.add_argument("--tenant", required=True, help="the tenant id (required)")
+    token.add_argument(
+        "--days", type=positive, default=1, help="valid for this many days (default %(default)s)"
+    )
+    token.set_defaults(handler=_token)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    verifier = verifier_from_environment(settings.state_dir)
+    url = api_database_url(settings)
+    app = create_app(verifier, url, pool_size())
+    print(
+        f"serve: http://{args.host}:{args.port}/ (API /v1, docs /docs) on {mask_password(url)};"
+        f" tokens verified with the {verifier.source}",
+        flush=True,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    if not TENANT_ID.fullmatch(args.tenant):
+        raise UserError(f"{args.tenant!r} is not a tenant id (lowercase, digits, _ . -)")
+    secret = signing_secret(settings.state_dir)
+    print(
+        development_token(
+            secret,
+            args.tenant,
+            timedelta(days=args.days),
+            tenant_claim=os.environ.get(TENANT_CLAIM_VAR) or DEFAULT_TENANT_CLAIM,
+            audience=os.environ.get(AUDIENCE_VAR) or None,
+            issuer=os.environ.get(ISSUER_VAR) or None,
+        )
+    )
+    if sys.stdout.isatty():
+        print(f"(for tenant {args.tenant}, {args.days} day(s); send as Authorization: Bearer)")
+    return 0
