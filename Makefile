@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CLI := $(BIN)/routing-analytics
 
-.PHONY: install demo test test-fast lint bench db-start db-stop clean
+.PHONY: install demo test test-fast lint bench browser db-start db-stop clean
 .DEFAULT_GOAL := help
 
 help:
@@ -33,8 +33,22 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The dashboard's browser test drives Debian's Chromium with Playwright (which downloads no
+# browser of its own); installed here when missing.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@echo "installing Debian's chromium for the dashboard's browser test"
+	@if [ "$$(id -u)" = 0 ]; then APT=apt-get; \
+	elif command -v sudo >/dev/null; then APT="sudo apt-get"; \
+	else echo "install Debian's chromium package for the browser test" >&2; exit 1; fi; \
+	DEBIAN_FRONTEND=noninteractive $$APT install -y -q chromium >/dev/null \
+		|| { $$APT update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $$APT install -y -q chromium >/dev/null; }
+
+browser: $(CHROMIUM)
+
 # The throwaway server lives for this target only; tests make their own databases in it.
-test: lint
+test: lint $(CHROMIUM)
 	$(CLI) throwaway-db -- $(MAKE) --no-print-directory test-with-database
 
 # Each test has a database of its own, so the tests run on several workers; a group of tests

@@ -7,7 +7,7 @@ header of the caller's choosing; each request reads in its own tenant transactio
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import psycopg
@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from routing_analytics.api import dashboard
 from routing_analytics.api.access import ApiError
 from routing_analytics.api.auth import TokenVerifier
 from routing_analytics.api.database import new_pool
@@ -27,7 +28,6 @@ def create_app(
     verifier: TokenVerifier,
     database_url: str,
     pool_size: int,
-    extra_routes: Callable[[FastAPI], None] | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,8 +45,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
     app.include_router(router)
-    if extra_routes is not None:
-        extra_routes(app)
+    app.include_router(dashboard.router)
     return app
 
 

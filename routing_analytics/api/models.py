@@ -166,5 +166,14 @@ class Tasks(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
 
 
+class Freshness(BaseModel):
+    newest_task_start: datetime | None = Field(description="The tenant's newest task")
+    detail_kept_from: datetime | None = Field(description="Where retention's detail begins")
+
+
+# The list documents: their rows are what a CSV export holds.
+Listing = Providers | CostTrend | Routing | Usage | Tasks
+
+
 class Health(BaseModel):
     status: str

@@ -12,17 +12,20 @@ import math
 import os
 import pickle
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from xdist.scheduler import LoadScopeScheduling
@@ -356,3 +359,90 @@ def conservative_figures(savings: Decimal, baseline: Decimal) -> tuple[Decimal, 
             return shown, Decimal(0)
         return shown, Decimal(math.floor(Fraction(100 * savings) / Fraction(baseline)))
     return Decimal(0), Decimal(0)
+
+
+API_POOL_SIZE = "3"
+
+
+@dataclass(frozen=True)
+class Service:
+    base_url: str
+    warehouse: Warehouse
+    tenants: tuple[str, ...]
+
+    def token(self, tenant: str) -> str:
+        minted = cli(self.warehouse.env, "token", "--tenant", tenant)
+        assert minted.returncode == 0, minted.stderr
+        return minted.stdout.strip()
+
+    def get(self, path: str, tenant: str, **params: object) -> httpx.Response:
+        return httpx.get(
+            self.base_url + path,
+            params=params,
+            headers={"Authorization": f"Bearer {self.token(tenant)}"},
+            timeout=30,
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running_service(env: dict[str, str]) -> Iterator[str]:
+    """`routing-analytics serve` on a free loopback port until the block ends."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "routing_analytics", "serve", "--port", str(port)],
+        env={**env, "ANALYTICS_API_POOL_SIZE": API_POOL_SIZE},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if server.poll() is not None:
+                pytest.fail(f"serve exited: {server.communicate()[0]}")
+            try:
+                if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("serve did not answer /healthz within 30 s")
+        yield base_url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def service(server_url, tmp_path_factory) -> Iterator[Service]:
+    """3 tenants over the last 2 days up to now (so that "this month" and "the last 7 days"
+    hold tasks), published by one `run`, served by one service for the module."""
+
+    def run_once(url: str, folder):
+        inbox = folder / "inbox"
+        today = datetime.now(UTC).date()
+        generated = generate(
+            GenerateOptions(
+                out_dir=inbox, tenants=3, days=2, executions=1_500, seed=21, end_date=today
+            )
+        )
+        env = cli_environment(url, folder / "state")
+        published = cli(env, "run", str(inbox))
+        assert published.returncode == 0, published.stdout[-3000:] + published.stderr[-2000:]
+        return Warehouse(url=url, generated=generated, env=env)
+
+    with shared_warehouse(server_url, tmp_path_factory, "api", run_once) as built:
+        tenants = tuple(
+            tenant
+            for (tenant,) in rows(
+                built.url, "select distinct tenant_id from analytics.task_executions order by 1"
+            )
+        )
+        with running_service(built.env) as base_url:
+            yield Service(base_url, built, tenants)

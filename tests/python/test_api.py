@@ -11,14 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
@@ -26,99 +19,13 @@ import httpx
 import jwt
 import psycopg
 import pytest
-from conftest import Warehouse, cli, cli_environment, rows, shared_warehouse
+from conftest import Service, cli, rows, running_service
 
 from routing_analytics.api.tokens import DEVELOPMENT_SECRET_FILE
-from routing_analytics.tools.generate import GenerateOptions, generate
 
 pytestmark = pytest.mark.integration
 
 STRANGER = "tenant_without_data"
-POOL_SIZE = "3"
-
-
-@dataclass(frozen=True)
-class Service:
-    base_url: str
-    warehouse: Warehouse
-    tenants: tuple[str, ...]
-
-    def token(self, tenant: str) -> str:
-        minted = cli(self.warehouse.env, "token", "--tenant", tenant)
-        assert minted.returncode == 0, minted.stderr
-        return minted.stdout.strip()
-
-    def get(self, path: str, tenant: str, **params: object) -> httpx.Response:
-        return httpx.get(
-            self.base_url + path,
-            params=params,
-            headers={"Authorization": f"Bearer {self.token(tenant)}"},
-            timeout=30,
-        )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def running_service(env: dict[str, str]) -> Iterator[str]:
-    """`routing-analytics serve` on a free loopback port until the block ends."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "routing_analytics", "serve", "--port", str(port)],
-        env={**env, "ANALYTICS_API_POOL_SIZE": POOL_SIZE},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if server.poll() is not None:
-                pytest.fail(f"serve exited: {server.communicate()[0]}")
-            try:
-                if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("serve did not answer /healthz within 30 s")
-        yield base_url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def service(server_url, tmp_path_factory) -> Iterator[Service]:
-    """3 tenants over the last 2 days up to now (so that "this month" and "the last 7 days"
-    hold tasks), published by one `run`, served by one service for the module."""
-
-    def run_once(url: str, folder):
-        inbox = folder / "inbox"
-        today = datetime.now(UTC).date()
-        generated = generate(
-            GenerateOptions(
-                out_dir=inbox, tenants=3, days=2, executions=1_500, seed=21, end_date=today
-            )
-        )
-        env = cli_environment(url, folder / "state")
-        published = cli(env, "run", str(inbox))
-        assert published.returncode == 0, published.stdout[-3000:] + published.stderr[-2000:]
-        return Warehouse(url=url, generated=generated, env=env)
-
-    with shared_warehouse(server_url, tmp_path_factory, "api", run_once) as built:
-        tenants = tuple(
-            tenant
-            for (tenant,) in rows(
-                built.url, "select distinct tenant_id from analytics.task_executions order by 1"
-            )
-        )
-        with running_service(built.env) as base_url:
-            yield Service(base_url, built, tenants)
 
 
 def floor(value: Decimal, places: int) -> Decimal:
