@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from routing_analytics.api.tokens import development_secret
+from routing_analytics.api.tokens import development_secret, development_token
 from routing_analytics.platform.errors import UserError
 
 SECRET_VAR = "ANALYTICS_JWT_SECRET"
@@ -133,6 +134,21 @@ def signing_secret(state_dir: Path) -> bytes:
     if len(secret) < MIN_SECRET_BYTES:
         raise UserError(f"the HS256 secret must be at least {MIN_SECRET_BYTES} bytes")
     return secret
+
+
+def development_token_for(state_dir: Path, tenant: str, lifetime: timedelta) -> str:
+    """A token for `tenant` that `serve` accepts when it verifies with a secret: signed with
+    it, with the configured tenant claim, audience and issuer."""
+    if not TENANT_ID.fullmatch(tenant):
+        raise UserError(f"{tenant!r} is not a tenant id (lowercase, digits, _ . -)")
+    return development_token(
+        signing_secret(state_dir),
+        tenant,
+        lifetime,
+        tenant_claim=os.environ.get(TENANT_CLAIM_VAR) or DEFAULT_TENANT_CLAIM,
+        audience=os.environ.get(AUDIENCE_VAR) or None,
+        issuer=os.environ.get(ISSUER_VAR) or None,
+    )
 
 
 def _public_key(path: Path) -> tuple[Any, str]:

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import timedelta
 
 import uvicorn
 
+from routing_analytics.api import DEFAULT_HOST, DEFAULT_PORT
 from routing_analytics.api.app import create_app
-from routing_analytics.api.auth import (
-    AUDIENCE_VAR,
-    DEFAULT_TENANT_CLAIM,
-    ISSUER_VAR,
-    TENANT_CLAIM_VAR,
-    TENANT_ID,
-    signing_secret,
-    verifier_from_environment,
-)
+from routing_analytics.api.auth import development_token_for, verifier_from_environment
 from routing_analytics.api.database import api_database_url, pool_size
-from routing_analytics.api.tokens import development_token
 from routing_analytics.cli.arguments import Commands, port, positive
 from routing_analytics.platform.config import Settings, mask_password
-from routing_analytics.platform.errors import UserError
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8710
 
 
 def register(commands: Commands) -> None:
@@ -64,19 +51,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _token(args: argparse.Namespace, settings: Settings) -> int:
-    if not TENANT_ID.fullmatch(args.tenant):
-        raise UserError(f"{args.tenant!r} is not a tenant id (lowercase, digits, _ . -)")
-    secret = signing_secret(settings.state_dir)
-    print(
-        development_token(
-            secret,
-            args.tenant,
-            timedelta(days=args.days),
-            tenant_claim=os.environ.get(TENANT_CLAIM_VAR) or DEFAULT_TENANT_CLAIM,
-            audience=os.environ.get(AUDIENCE_VAR) or None,
-            issuer=os.environ.get(ISSUER_VAR) or None,
-        )
-    )
+    print(development_token_for(settings.state_dir, args.tenant, timedelta(days=args.days)))
     if sys.stdout.isatty():
         print(f"(for tenant {args.tenant}, {args.days} day(s); send as Authorization: Bearer)")
     return 0

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
 
+from routing_analytics.api import DEFAULT_PORT
+from routing_analytics.api.auth import development_token_for
 from routing_analytics.operations.load import load_paths
 from routing_analytics.operations.summary import print_summary
+from routing_analytics.platform import db
 from routing_analytics.platform.config import Settings
 from routing_analytics.platform.errors import TerminalError, UserError
 from routing_analytics.tools.generate import GenerateOptions, GenerateResult, generate
 from routing_analytics.warehouse.dbt import ensure_database
 from routing_analytics.warehouse.gates import gated_build
+from routing_analytics.warehouse.relations import TASK_EXECUTIONS
 
 
 def generate_sample(args: argparse.Namespace) -> int:
@@ -59,7 +63,25 @@ def run_demo(settings: Settings, *, tenants: int, days: int, executions: int, ou
     print("demo: dbt build", flush=True)
     if gated_build(settings, ["build"]) != 0:
         raise TerminalError("demo: dbt build failed; see its output")
-    return print_summary(settings)
+    code = print_summary(settings)
+    _print_dashboard(settings)
+    return code
+
+
+def _print_dashboard(settings: Settings) -> None:
+    """How to open the dashboard as one demo tenant (its token is valid for a day)."""
+    with db.connect(settings) as conn:
+        row = conn.execute(f"select min(tenant_id) from {TASK_EXECUTIONS}").fetchone()
+    if row is None or row[0] is None:
+        return
+    token = development_token_for(settings.state_dir, row[0], timedelta(days=1))
+    print()
+    print("Dashboard and API: .venv/bin/routing-analytics serve, then open")
+    print(f"  http://127.0.0.1:{DEFAULT_PORT}/ and sign in as {row[0]} with this token (1 day):")
+    print(f"  {token}")
+    print(
+        f"  (API: curl -H 'Authorization: Bearer <token>' http://127.0.0.1:{DEFAULT_PORT}/v1/roi)"
+    )
 
 
 def _demo_sample(out_dir: Path, wanted: dict[str, int]) -> None:

@@ -28,6 +28,7 @@ ALLOWED = {
     ),
     "routing_analytics.tools": (
         "routing_analytics.tools",
+        "routing_analytics.api",
         "routing_analytics.operations",
         "routing_analytics.warehouse",
         "routing_analytics.platform",

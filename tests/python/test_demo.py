@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import jwt
 import pytest
 from conftest import cli
 
@@ -17,6 +18,12 @@ def test_a_second_demo_on_a_later_day_reuses_its_sample_and_passes(cli_env, tmp_
     first = cli(cli_env, "demo", *SMALL, "--out", str(sample))
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "demo: generating 1500 executions" in first.stdout
+    # It ends with the dashboard's address and a token that opens it for one tenant.
+    assert "http://127.0.0.1:8710/" in first.stdout
+    token = first.stdout.split("with this token (1 day):\n", 1)[1].split()[0]
+    secret = (tmp_path / "state" / "jwt-development.secret").read_bytes().strip()
+    tenant = jwt.decode(token, secret, algorithms=["HS256"])["tenant_id"]
+    assert f"sign in as {tenant} with this token" in first.stdout
     last_load = conn.execute("select max(load_id) from raw.loads").fetchone()[0]
 
     # The same sample on another day: the marker says when it was made; nothing else differs.
