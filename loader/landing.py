@@ -49,6 +49,25 @@ class LoadResult:
     message: str = ""
     warnings: list[str] = field(default_factory=list)
 
+    def report(self) -> dict[str, object]:
+        """The figures `load` prints and `/v1/ingest` answers, under the same names."""
+        fields: dict[str, object] = {
+            "stream": self.stream,
+            "file": self.source_file,
+            "status": self.status,
+            "load_id": self.load_id,
+            "lines": self.lines_read,
+            "landed": self.rows_landed,
+            "quarantined": self.rows_quarantined,
+            "metadata_entries_removed": self.redactions.metadata_entries_removed,
+            "error_message_redactions": self.redactions.error_message_redactions,
+            "user_ids_pseudonymised": self.redactions.user_ids_pseudonymised,
+            "seconds": round(self.seconds, 3),
+        }
+        if self.message:
+            fields["message"] = self.message
+        return fields
+
 
 @dataclass(frozen=True)
 class _Counts:

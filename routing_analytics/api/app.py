@@ -19,6 +19,8 @@ from routing_analytics.api import dashboard
 from routing_analytics.api.access import ApiError
 from routing_analytics.api.auth import TokenVerifier
 from routing_analytics.api.database import new_pool
+from routing_analytics.api.ingest import Ingestion
+from routing_analytics.api.ingest import router as ingest_router
 from routing_analytics.api.routes import router
 
 API_TITLE = "Routing analytics API"
@@ -28,6 +30,7 @@ def create_app(
     verifier: TokenVerifier,
     database_url: str,
     pool_size: int,
+    ingestion: Ingestion,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -41,10 +44,12 @@ def create_app(
 
     app = FastAPI(title=API_TITLE, version="1", lifespan=lifespan)
     app.state.verifier = verifier
+    app.state.ingestion = ingestion
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
     app.include_router(router)
+    app.include_router(ingest_router)
     app.include_router(dashboard.router)
     return app
 

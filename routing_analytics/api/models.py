@@ -177,3 +177,22 @@ Listing = Providers | CostTrend | Routing | Usage | Tasks
 
 class Health(BaseModel):
     status: str
+
+
+class Ingested(BaseModel):
+    """One request's load: the loader's own report, as `routing-analytics load --json`."""
+
+    stream: str
+    file: str = Field(description="The name the load has in raw.loads (its lineage)")
+    status: str = Field(description="succeeded, or skipped: this body was landed before")
+    load_id: int | None
+    body_sha256: str | None = Field(description="The body's sha256: a retry is recognised by it")
+    lines: int
+    landed: int
+    quarantined: int = Field(description="Lines kept in raw.quarantine with their reason")
+    metadata_entries_removed: int
+    error_message_redactions: int
+    user_ids_pseudonymised: int
+    seconds: float
+    message: str | None = None
+    warnings: list[str]

@@ -102,21 +102,7 @@ def _warn(path: Path, message: str) -> None:
 
 
 def _report(result: LoadResult, *, as_json: bool) -> None:
-    fields = {
-        "stream": result.stream,
-        "file": result.source_file,
-        "status": result.status,
-        "load_id": result.load_id,
-        "lines": result.lines_read,
-        "landed": result.rows_landed,
-        "quarantined": result.rows_quarantined,
-        "metadata_entries_removed": result.redactions.metadata_entries_removed,
-        "error_message_redactions": result.redactions.error_message_redactions,
-        "user_ids_pseudonymised": result.redactions.user_ids_pseudonymised,
-        "seconds": round(result.seconds, 3),
-    }
-    if result.message:
-        fields["message"] = result.message
+    fields = result.report()
     if as_json:
         print(orjson.dumps(fields).decode(), flush=True)
     else:
