@@ -178,7 +178,11 @@ def test_killed_load_leaves_nothing_and_a_rerun_completes_it(conn, cli_env, tmp_
 def _wait_for_copy_in_progress(conn: psycopg.Connection) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if count(conn, "select count(*) from pg_stat_progress_copy where tuples_processed > 0"):
+        if count(
+            conn,
+            "select count(*) from pg_stat_progress_copy"
+            " where datname = current_database() and tuples_processed > 0",
+        ):
             return
         time.sleep(0.02)
     pytest.fail("the loader never started copying")
@@ -186,7 +190,10 @@ def _wait_for_copy_in_progress(conn: psycopg.Connection) -> None:
 
 def _wait_for_backends_to_leave(conn: psycopg.Connection) -> None:
     deadline = time.monotonic() + 30
-    while count(conn, "select count(*) from pg_stat_progress_copy"):
+    # The view is server-wide: other test databases copy on the same server.
+    while count(
+        conn, "select count(*) from pg_stat_progress_copy where datname = current_database()"
+    ):
         if time.monotonic() > deadline:
             pytest.fail("the killed loader's COPY never ended")
         time.sleep(0.05)
