@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import psycopg
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -42,7 +42,12 @@ def create_app(
         finally:
             await pool.close()
 
-    app = FastAPI(title=API_TITLE, version="1", lifespan=lifespan)
+    app = FastAPI(
+        title=API_TITLE,
+        version="1",
+        lifespan=lifespan,
+        dependencies=[Depends(_known_query_parameters_only)],
+    )
     app.state.verifier = verifier
     app.state.ingestion = ingestion
     app.add_exception_handler(ApiError, _api_error)
@@ -52,6 +57,40 @@ def create_app(
     app.include_router(ingest_router)
     app.include_router(dashboard.router)
     return app
+
+
+async def _known_query_parameters_only(request: Request) -> None:
+    """A misspelt filter (`?provder=`) must not answer every row as if it had filtered, nor a
+    `?tenant_id=` look as if it chose anything: a parameter the route does not document is
+    refused (422)."""
+    route = request.scope.get("route")
+    known = _query_parameters(request.app).get((request.method, getattr(route, "path", "")))
+    if known is None:  # not an API route (the dashboard's pages)
+        return
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        names = ", ".join(repr(name[:40]) for name in unknown[:5])
+        takes = ", ".join(sorted(known)) or "none"
+        raise ApiError(422, f"unknown query parameter(s) {names}; this route takes: {takes}")
+
+
+def _query_parameters(app: FastAPI) -> dict[tuple[str, str], frozenset[str]]:
+    """(method, path template) -> the query parameters the OpenAPI document gives it."""
+    known: dict[tuple[str, str], frozenset[str]] | None = getattr(
+        app.state, "query_parameters", None
+    )
+    if known is None:
+        known = {
+            (method.upper(), path): frozenset(
+                parameter["name"]
+                for parameter in operation.get("parameters", [])
+                if parameter["in"] == "query"
+            )
+            for path, operations in app.openapi()["paths"].items()
+            for method, operation in operations.items()
+        }
+        app.state.query_parameters = known
+    return known
 
 
 async def _api_error(_: Request, error: Exception) -> JSONResponse:

@@ -56,7 +56,7 @@ BODY_DOCUMENTATION: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "description": "One JSON record per line (NDJSON); `Content-Encoding: gzip` allowed",
-        "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        "content": {"application/x-ndjson": {"schema": {"type": "string", "minLength": 1}}},
     }
 }
 ERRORS: dict[int | str, dict[str, Any]] = {

@@ -420,9 +420,9 @@ def running_service(env: dict[str, str]) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def service(server_url, tmp_path_factory) -> Iterator[Service]:
+def api_warehouse(server_url, tmp_path_factory) -> Iterator[Warehouse]:
     """3 tenants over the last 2 days up to now (so that "this month" and "the last 7 days"
-    hold tasks), published by one `run`, served by one service for the module."""
+    hold tasks), published by one `run`: what the API's tests serve. Shared: read only."""
 
     def run_once(url: str, folder):
         inbox = folder / "inbox"
@@ -438,11 +438,17 @@ def service(server_url, tmp_path_factory) -> Iterator[Service]:
         return Warehouse(url=url, generated=generated, env=env)
 
     with shared_warehouse(server_url, tmp_path_factory, "api", run_once) as built:
-        tenants = tuple(
-            tenant
-            for (tenant,) in rows(
-                built.url, "select distinct tenant_id from analytics.task_executions order by 1"
-            )
+        yield built
+
+
+@pytest.fixture(scope="module")
+def service(api_warehouse: Warehouse) -> Iterator[Service]:
+    """The API warehouse served by one service for the module."""
+    tenants = tuple(
+        tenant
+        for (tenant,) in rows(
+            api_warehouse.url, "select distinct tenant_id from analytics.task_executions order by 1"
         )
-        with running_service(built.env) as base_url:
-            yield Service(base_url, built, tenants)
+    )
+    with running_service(api_warehouse.env) as base_url:
+        yield Service(base_url, api_warehouse, tenants)

@@ -263,15 +263,31 @@ def test_every_kind_of_bad_token_gets_401_and_no_data(service):
             assert answer.status_code == 401, (kind, path, answer.text)
             assert set(answer.json()) == {"error"}, kind
             assert answer.headers["www-authenticate"] == "Bearer"
-    # The tenant cannot be chosen by a query parameter or header either.
+    # The tenant cannot be chosen by a query parameter (refused: the route does not take
+    # one) or by a header (ignored).
     owner, other = service.tenants[0], service.tenants[1]
-    chosen = httpx.get(
+    owner_headers = {"Authorization": f"Bearer {service.token(owner)}"}
+    by_parameter = httpx.get(
         service.base_url + "/v1/roi",
         params={"tenant_id": other, "tenant": other},
-        headers={"Authorization": f"Bearer {service.token(owner)}", "X-Tenant-Id": other},
+        headers=owner_headers,
         timeout=30,
     )
-    assert chosen.json()["tenant_id"] == owner
+    assert by_parameter.status_code == 422
+    assert set(by_parameter.json()) == {"error"}
+    assert "'tenant', 'tenant_id'" in by_parameter.json()["error"]
+    by_header = httpx.get(
+        service.base_url + "/v1/roi", headers={**owner_headers, "X-Tenant-Id": other}, timeout=30
+    )
+    assert by_header.json()["tenant_id"] == owner
+
+
+def test_a_misspelt_filter_is_refused_not_ignored(service):
+    tenant = service.tenants[0]
+    misspelt = service.get("/v1/tasks", tenant, provder="openai")
+    assert misspelt.status_code == 422
+    assert "'provder'" in misspelt.json()["error"]
+    assert "provider" in misspelt.json()["error"]
 
 
 def test_interleaved_requests_of_different_tenants_never_mix(service):
