@@ -14,6 +14,7 @@ help:
 	@echo "make test   - ruff, mypy, pytest (with a throwaway PostgreSQL), sqlfluff, dbt build"
 	@echo "make test-fast - ruff, the tests without a database, dbt unit tests (< 1 min)"
 	@echo "make bench  - loader throughput against PostgreSQL's COPY, and the scheduled run at SCALE=1M"
+	@echo "make bench BENCH=api - 200 concurrent clients on the API and dashboard (after make demo)"
 
 # constraints.txt locks every package version (refresh: pip freeze --exclude-editable).
 $(STAMP): pyproject.toml constraints.txt
@@ -69,7 +70,8 @@ test-fast: install
 
 # BENCH=loader (the loader against PostgreSQL's COPY), run (the scheduled run at SCALE:
 # first run, one new hour, one new day, dashboard queries, sizes) or all; SCALE=30k (a smoke
-# test), 300k, 1M, 10M or 100M.
+# test), 300k, 1M, 10M or 100M. BENCH=api: 200 concurrent clients against `serve` on the
+# demo's warehouse (after `make demo`; not part of all).
 BENCH ?= all
 SCALE ?= 1M
 
@@ -78,6 +80,7 @@ bench: install
 		$(BIN)/python -m routing_analytics.tools.bench; fi
 	@if [ "$(BENCH)" = run ] || [ "$(BENCH)" = all ]; then \
 		$(BIN)/python -m routing_analytics.tools.bench_runs --scale $(SCALE); fi
+	@if [ "$(BENCH)" = api ]; then $(BIN)/python -m routing_analytics.tools.load_test; fi
 
 db-start: install
 	$(CLI) db start

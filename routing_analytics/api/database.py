@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from routing_analytics.platform.config import Settings
@@ -24,10 +24,13 @@ API_DATABASE_URL_VAR = "ANALYTICS_API_DATABASE_URL"
 POOL_SIZE_VAR = "ANALYTICS_API_POOL_SIZE"
 DEFAULT_POOL_SIZE = 10
 STATEMENT_TIMEOUT = "15s"
-BEGIN_AS_READER = sql.SQL(
-    "set transaction read only; set local role {}; set local statement_timeout = {}"
-).format(sql.Identifier(READER_ROLE), sql.Literal(STATEMENT_TIMEOUT))
-SET_TENANT = "select set_config('app.tenant_id', %s, true)"
+# After `begin read only` (the connections are read-only), one round trip: the role, the
+# timeout and the tenant, each for this transaction only (`set_config(..., true)` is `set
+# local`, and setting `role` is `set role`, with the same membership check).
+BECOME_READER = (
+    "select set_config('role', %(role)s, true), set_config('statement_timeout', %(timeout)s, true)"
+)
+BECOME_TENANT_READER = BECOME_READER + ", set_config('app.tenant_id', %(tenant)s, true)"
 
 
 def api_database_url(settings: Settings) -> str:
@@ -49,10 +52,15 @@ def new_pool(url: str, size: int) -> AsyncConnectionPool[AsyncConnection[Any]]:
         min_size=min(2, size),
         max_size=size,
         kwargs={"autocommit": True, "application_name": "routing-analytics-api"},
+        configure=_read_only,
         check=AsyncConnectionPool.check_connection,
         timeout=10,
         open=False,
     )
+
+
+async def _read_only(conn: AsyncConnection[Any]) -> None:
+    await conn.set_read_only(True)
 
 
 @asynccontextmanager
@@ -62,7 +70,6 @@ async def tenant_transaction(
     """A read-only transaction as the reader role, for `tenant` (None: no tenant, which
     row-level security answers with no tenant rows)."""
     async with pool.connection() as conn, conn.transaction():
-        await conn.execute(BEGIN_AS_READER)
-        if tenant is not None:
-            await conn.execute(SET_TENANT, (tenant,))
+        settings = {"role": READER_ROLE, "timeout": STATEMENT_TIMEOUT, "tenant": tenant}
+        await conn.execute(BECOME_READER if tenant is None else BECOME_TENANT_READER, settings)
         yield conn

@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import re
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -348,3 +351,27 @@ def test_the_development_secret_is_made_once_for_its_owner_only(cli_env, tmp_pat
     refused = cli(cli_env, "token", "--tenant", "Tenant 1")
     assert refused.returncode == 2
     assert "is not a tenant id" in refused.stderr
+
+
+def test_the_load_test_counts_every_request_and_fails_on_a_refused_one(service):
+    """`make bench BENCH=api` on a few clients: every request sent is counted, per endpoint
+    and phase; a service that refuses the clients' tokens fails it with the reason."""
+    command = [sys.executable, "-m", "routing_analytics.tools.load_test", "--clients", "6"]
+    command += ["--requests", "9", "--think-ms", "5", "--base-url", service.base_url]
+    env = service.warehouse.env
+    run = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    counts = re.findall(r"^  (GET .+?|all)\s+(\d+)\s+(\d+)\s", run.stdout, re.MULTILINE)
+    per_phase = [(label.strip(), int(sent), int(failed)) for label, sent, failed in counts]
+    assert len(per_phase) == 2 * 10
+    assert [row for row in per_phase if row[0] != "all"] == [
+        (row[0], 6, 0) for row in per_phase if row[0] != "all"
+    ]
+    assert [row for row in per_phase if row[0] == "all"] == [("all", 54, 0)] * 2
+
+    strange_secret = {**env, "ANALYTICS_JWT_SECRET": "another-secret-of-at-least-32-bytes!"}
+    refused = subprocess.run(
+        command, env=strange_secret, capture_output=True, text=True, check=False
+    )
+    assert refused.returncode != 0
+    assert "answered 401 before the test began" in refused.stderr

@@ -1,3 +1,5 @@
+{#- (tenant_id, decided_at, routing_reason, routing_strategy): the routing mix of a window
+    (the API's /v1/routing) is read from the index only. -#}
 {{
     config(
         materialized='incremental',
@@ -6,6 +8,7 @@
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['tenant_id', 'provider_selected']},
+            {'columns': ['tenant_id', 'decided_at', 'routing_reason', 'routing_strategy']},
             {'columns': ['tenant_id', 'task_execution_id']},
             {'columns': ['tenant_id', 'id'], 'unique': true},
             {'columns': ['_inputs_staged_at']},

@@ -1,3 +1,5 @@
+{#- The second index is the design's idx_task_exec_cost, wide enough that the ROI calculator,
+    the savings counter and the provider comparison read the index only. -#}
 {{
     config(
         materialized='incremental',
@@ -6,6 +8,10 @@
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['tenant_id', 'timestamp_start']},
+            {'columns': [
+                'tenant_id', 'timestamp_start', 'status', 'is_priced', 'provider_used',
+                'duration_ms', 'cost_actual', 'cost_baseline', 'savings',
+            ]},
             {'columns': ['tenant_id', 'provider_used']},
             {'columns': ['tenant_id', 'task_type', 'provider_used']},
             {'columns': ['tenant_id', 'status', 'timestamp_start']},
