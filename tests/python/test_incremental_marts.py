@@ -27,6 +27,8 @@ Batch 1 is the generated data set (faults included) up to CUTOFF. Batch 2 holds:
 - a price row with a new effective_from in the middle of batch 1's period, and a restated
   rate of an existing row (the in-window price cut of the generator);
 - a tenant row with a different default provider and model.
+Then batch 3 on A (B gets the same rows through the copy of raw): a batch the gates refuse,
+then a good one (BATCH_3_REFUSED, BATCH_3_GOOD).
 Each change touches tasks that only its own rule of the incremental models re-builds (early
 tasks of the other tenants), and test_batch_2_changes_the_marts checks that it reached the
 marts, so the comparison cannot pass vacuously.
@@ -88,6 +90,13 @@ BATCH_2_PARTS = (
         "usage_events_batch_2.jsonl",
     ),
 )
+# Batch 3: tasks of a model with no price yet, all unpriced, which the missing-cost gate
+# refuses: `run` builds them into the standby, the gate fails and nothing is swapped in (the
+# standby stays as the refused build left it; only a withdrawal or retention discards it).
+# Then the model's price and more of its tasks: the next run builds on that standby.
+UNPRICED_MODEL = ("openai", "gpt-6-preview")
+BATCH_3_REFUSED = ("task_executions_batch_3_refused.jsonl",)
+BATCH_3_GOOD = ("provider_pricing_batch_3.csv", "task_executions_batch_3_good.jsonl")
 # The published schema, and staging (its base tables are incremental too).
 SCHEMAS = ("analytics", "staging")
 # Nothing is withdrawn, published by `run` or removed by retention here.
@@ -139,15 +148,29 @@ class Scenario:
     new_default: tuple[str, str]
 
 
+STAGED_STREAMS = ("task_executions", "routing_decisions", "usage_events")
+# (loaded after batch 1, staged by the last build) -> rows; loads of batch 1 staged again.
+StagedCounts = tuple[dict[tuple[bool, bool], int], int]
+
+
+@dataclass(frozen=True)
+class Batch3:
+    refused_ids: frozenset[str]  # the unpriced model's tasks of the refused batch
+    good_ids: frozenset[str]  # and of the good batch
+    unpriced_in_refused_standby: int  # of refused_ids, what the refused build left unpriced
+
+
 @dataclass(frozen=True)
 class Run:
     incremental_url: str  # database A
     full_refresh_url: str  # database B
     scenario: Scenario
+    batch_3: Batch3
     after_batch_1: dict[str, dict[str, Any]]  # A's task_executions after batch 1, by id
     last_load_of_batch_1: int
     standby_seeded: tuple[bool, ...]  # per publish after batch 1
     costed_after_batch_1: dict[str, str]  # int_task_executions_costed: task id -> xmin
+    staged_by_batch_2: dict[str, StagedCounts]  # per stream, after batch 2's last build
 
 
 def _lines(path: Path) -> list[bytes]:
@@ -434,6 +457,88 @@ def _write_tenant(
     return tenant_id, new_default
 
 
+def _write_batch_3(generated: GenerateResult, folder: Path) -> tuple[list[str], list[str]]:
+    """The unpriced model's tasks (copies of valid tasks of its provider after CUTOFF, under
+    new ids), refused ones and good ones; and its price from CUTOFF (a price from earlier
+    would make the next build re-cost every task after it, which
+    test_the_per_task_tables_kept_the_tasks_no_input_of_which_changed rules out)."""
+    provider, model = UNPRICED_MODEL
+    tasks = _lines(generated.files["task_executions"][0])
+    sources = [
+        record
+        for record in map(_record, tasks[_split(tasks, "timestamp_start") :])
+        if _valid_task(record) and record and record["provider_used"] == provider
+    ][:16]
+    assert len(sources) == 16, f"too few valid late tasks of {provider}"
+    copies = [
+        {**record, "id": f"00000000-0000-4000-8000-0000000b{number:04d}", "model": model}
+        for number, record in enumerate(sources)
+    ]
+    _write(folder / BATCH_3_REFUSED[0], [json.dumps(record).encode() for record in copies[:10]])
+    _write(folder / BATCH_3_GOOD[1], [json.dumps(record).encode() for record in copies[10:]])
+    header, rows = _price_rows(generated.files["provider_pricing"][0])
+    template = next(
+        row
+        for row in rows
+        if row["provider"] == provider and row["pricing_tier"] == "standard" and row["model"]
+    )
+    price = {
+        **template,
+        "model": model,
+        "effective_from": CUTOFF.isoformat().replace("+00:00", "Z"),
+        "effective_until": "",
+    }
+    _write_csv(folder / BATCH_3_GOOD[0], header, [price])
+    return [record["id"] for record in copies[:10]], [record["id"] for record in copies[10:]]
+
+
+def _build_as_refused_run(settings: Settings) -> None:
+    """What `run` leaves when a gate refuses its build: the standby built, nothing swapped."""
+    prepare_next(settings)
+    dbt_args = ["build", *BUILD_ARGS[1:], "--vars", json.dumps({"publish_suffix": NEXT})]
+    assert run_dbt(settings, dbt_args) == 0
+
+
+def _unpriced(url: str, schema: str, ids: list[str]) -> int:
+    with psycopg.connect(url) as conn:
+        found = conn.execute(
+            sql.SQL("select count(*) from {} where id::text = any(%s) and not is_priced").format(
+                sql.Identifier(schema, "task_executions")
+            ),
+            (ids,),
+        ).fetchone()
+    return int(found[0]) if found else 0
+
+
+def _staged_by_last_build(url: str, stream: str, last_load_of_batch_1: int) -> StagedCounts:
+    """Rows of the base model by (loaded after batch 1, staged by the last build), and how
+    many loads of batch 1 the last build staged again."""
+    base = sql.Identifier("staging", f"base_router__{stream}")
+    query = sql.SQL(
+        """
+        select
+            _load_id > %(last)s as is_batch_2,
+            _staged_at = (select max(_staged_at) from {base}) as staged_again,
+            count(*)
+        from {base}
+        group by 1, 2
+        """
+    ).format(base=base)
+    with psycopg.connect(url) as conn:
+        counts = {
+            (batch_2, again): n
+            for batch_2, again, n in conn.execute(query, {"last": last_load_of_batch_1})
+        }
+        restaged = conn.execute(
+            sql.SQL(
+                "select count(distinct _load_id) from {} where _load_id <= %(last)s"
+                " and _staged_at = (select max(_staged_at) from {})"
+            ).format(base, base),
+            {"last": last_load_of_batch_1},
+        ).fetchone()[0]
+    return counts, restaged
+
+
 def _tasks(url: str) -> dict[str, dict[str, Any]]:
     """analytics.task_executions by id (as text)."""
     with psycopg.connect(url) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
@@ -528,16 +633,34 @@ def run(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
             loaded = cli(env_a, "load", *(str(folder / "batch_2" / name) for name in files))
             assert loaded.returncode == 0, loaded.stderr
             seeded.append(_build_and_publish_as_run(settings_a))
+        staged_by_batch_2 = {
+            stream: _staged_by_last_build(url_a, stream, last_load_of_batch_1)
+            for stream in STAGED_STREAMS
+        }
+        refused_ids, good_ids = _write_batch_3(generated, folder / "batch_3")
+        loaded = cli(env_a, "load", *(str(folder / "batch_3" / name) for name in BATCH_3_REFUSED))
+        assert loaded.returncode == 0, loaded.stderr
+        _build_as_refused_run(settings_a)
+        batch_3 = Batch3(
+            frozenset(refused_ids),
+            frozenset(good_ids),
+            _unpriced(url_a, "analytics" + NEXT, refused_ids),
+        )
+        loaded = cli(env_a, "load", *(str(folder / "batch_3" / name) for name in BATCH_3_GOOD))
+        assert loaded.returncode == 0, loaded.stderr
+        seeded.append(_build_and_publish_as_run(settings_a))
         _copy_raw(url_a, url_b)
         _build(env_b, "--full-refresh")
         yield Run(
             url_a,
             url_b,
             scenario,
+            batch_3,
             after_batch_1,
             last_load_of_batch_1,
             tuple(seeded),
             costed_after_batch_1,
+            staged_by_batch_2,
         )
 
 
@@ -667,8 +790,9 @@ def test_only_superseded_price_versions_differ(run: Run):
 
 def test_the_last_build_caught_up_from_the_retired_standby(run: Run):
     """The first publish seeded the standby with a copy of the live marts; the second built
-    into the one the first swap retired (the marts of batch 1), without a copy."""
-    assert run.standby_seeded == (True, False)
+    into the one the first swap retired (the marts of batch 1), without a copy; the third
+    into the one the refused build of batch 3 left."""
+    assert run.standby_seeded == (True, False, False)
 
 
 def test_the_per_task_tables_kept_the_tasks_no_input_of_which_changed(run: Run):
@@ -702,34 +826,13 @@ def test_second_build_was_incremental(run: Run):
         assert transactions >= 2, f"{schema}.{relation}: every row was re-built (or none)"
 
 
-@pytest.mark.parametrize("stream", ["task_executions", "routing_decisions", "usage_events"])
+@pytest.mark.parametrize("stream", STAGED_STREAMS)
 def test_second_build_staged_the_new_loads_and_kept_the_rest(run: Run, stream: str):
     """The base models are incremental: the second build typed and checked the rows of
     batch 2's loads, and kept every row of batch 1 whose result could not change (the only
-    ones checked again are those of loads holding a row whose provider became known)."""
-    base = sql.Identifier("staging", f"base_router__{stream}")
-    query = sql.SQL(
-        """
-        select
-            _load_id > %(last)s as is_batch_2,
-            _staged_at = (select max(_staged_at) from {base}) as staged_again,
-            count(*)
-        from {base}
-        group by 1, 2
-        """
-    ).format(base=base)
-    with psycopg.connect(run.incremental_url) as conn:
-        counts = {
-            (batch_2, again): n
-            for batch_2, again, n in conn.execute(query, {"last": run.last_load_of_batch_1})
-        }
-        restaged_loads_of_batch_1 = conn.execute(
-            sql.SQL(
-                "select count(distinct _load_id) from {} where _load_id <= %(last)s"
-                " and _staged_at = (select max(_staged_at) from {})"
-            ).format(base, base),
-            {"last": run.last_load_of_batch_1},
-        ).fetchone()[0]
+    ones checked again are those of loads holding a row whose provider became known).
+    Counted right after batch 2's last build."""
+    counts, restaged_loads_of_batch_1 = run.staged_by_batch_2[stream]
     assert counts.get((True, True), 0) > 0
     assert counts.get((True, False), 0) == 0
     assert counts.get((False, False), 0) > 0
@@ -817,3 +920,24 @@ def test_batch_2_changes_the_marts(run: Run):
             (scenario.tenant_id,),
         ).fetchall()
     assert defaults == [scenario.new_default]
+
+
+def test_a_refused_batch_then_a_good_one_publish_what_a_full_refresh_does(run: Run):
+    """The refused build left its tasks unpriced in the standby (what the missing-cost gate
+    refuses); the good batch's run, built on that standby, published them priced, as the full
+    refresh does (test_incremental_build_equals_full_refresh compares every row)."""
+    batch = run.batch_3
+    assert batch.unpriced_in_refused_standby == len(batch.refused_ids) == 10
+    ids = sorted(batch.refused_ids | batch.good_ids)
+    assert len(ids) == 16
+    for url in (run.incremental_url, run.full_refresh_url):
+        with psycopg.connect(url) as conn:
+            published = {
+                task_id: (model, is_priced)
+                for task_id, model, is_priced in conn.execute(
+                    "select id::text, model, is_priced from analytics.task_executions"
+                    " where id::text = any(%s)",
+                    (ids,),
+                )
+            }
+        assert published == {task_id: (UNPRICED_MODEL[1], True) for task_id in ids}
