@@ -7,7 +7,9 @@
     or rejected; read from the base model, so that a task that left staging goes too), a
     routing decision staged since, every task of a tenant staged since (its default
     provider), and every task that started at or after the effective_from of a price
-    version recorded since. The model's selection and the strategy read the same set,
+    version recorded since, of that version's provider or of a tenant whose default provider
+    it is (the baseline re-prices a task at the default provider; a price of one provider
+    changes neither the cost nor the baseline of any other task). The model's selection and the strategy read the same set,
     before anything is written, so they agree. A task is named by (tenant_id,
     task_execution_id): its id is unique within its tenant only.
 -#}
@@ -31,10 +33,20 @@
             from {{ ref('stg_router__tenants') }} as tenants
             where tenants._staged_at > {{ last_built }}
         )
-        or executions.started_at >= (
-            select min(prices.effective_from_at)
+        or exists (
+            select 1
             from {{ ref('int_provider_prices_effective') }} as prices
-            where prices._recorded_at > {{ last_built }}
+            where
+                prices._recorded_at > {{ last_built }}
+                and executions.started_at >= prices.effective_from_at
+                and prices.provider_key in (
+                    executions.provider_key,
+                    (
+                        select tenants.default_provider_key
+                        from {{ ref('stg_router__tenants') }} as tenants
+                        where tenants.tenant_id = executions.tenant_id
+                    )
+                )
         )
 {%- endmacro -%}
 

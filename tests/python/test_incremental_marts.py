@@ -171,6 +171,7 @@ class Run:
     standby_seeded: tuple[bool, ...]  # per publish after batch 1
     costed_after_batch_1: dict[str, str]  # int_task_executions_costed: task id -> xmin
     staged_by_batch_2: dict[str, StagedCounts]  # per stream, after batch 2's last build
+    costed_after_batch_2: dict[str, str]  # int_task_executions_costed: task id -> xmin
 
 
 def _lines(path: Path) -> list[bytes]:
@@ -637,6 +638,7 @@ def run(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
             stream: _staged_by_last_build(url_a, stream, last_load_of_batch_1)
             for stream in STAGED_STREAMS
         }
+        costed_after_batch_2 = _row_versions(url_a, "int", "int_task_executions_costed")
         refused_ids, good_ids = _write_batch_3(generated, folder / "batch_3")
         loaded = cli(env_a, "load", *(str(folder / "batch_3" / name) for name in BATCH_3_REFUSED))
         assert loaded.returncode == 0, loaded.stderr
@@ -661,6 +663,7 @@ def run(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
             tuple(seeded),
             costed_after_batch_1,
             staged_by_batch_2,
+            costed_after_batch_2,
         )
 
 
@@ -941,3 +944,33 @@ def test_a_refused_batch_then_a_good_one_publish_what_a_full_refresh_does(run: R
                 )
             }
         assert published == {task_id: (UNPRICED_MODEL[1], True) for task_id in ids}
+
+
+def test_a_price_of_one_provider_recosts_only_the_tasks_it_can_change(run: Run):
+    """Batch 3's price (UNPRICED_MODEL's provider, from CUTOFF) re-costs that provider's tasks
+    after CUTOFF and those of tenants whose default provider it is (their baseline), and no
+    other task after CUTOFF: those keep the row batch 2's build wrote."""
+    provider = UNPRICED_MODEL[0]
+    now = _row_versions(run.incremental_url, "int", "int_task_executions_costed")
+    tasks = _tasks(run.incremental_url)
+    with psycopg.connect(run.incremental_url) as conn:
+        defaults = dict(
+            conn.execute(
+                "select tenant_id, default_provider_key from staging.stg_router__tenants"
+            ).fetchall()
+        )
+    after_cutoff = [
+        task_id
+        for task_id, row in tasks.items()
+        if row["timestamp_start"] >= CUTOFF and task_id in run.costed_after_batch_2
+    ]
+    its_own = [task_id for task_id in after_cutoff if tasks[task_id]["provider_used"] == provider]
+    others = [
+        task_id
+        for task_id in after_cutoff
+        if tasks[task_id]["provider_used"] != provider
+        and defaults[tasks[task_id]["tenant_id"]] != provider
+    ]
+    assert its_own and others
+    assert all(now[task_id] != run.costed_after_batch_2[task_id] for task_id in its_own)
+    assert all(now[task_id] == run.costed_after_batch_2[task_id] for task_id in others)
