@@ -78,15 +78,18 @@ ranges_changed as (
 
 -- Every task of those ranges: for a tenant's range its tasks, for a global range all.
 task_executions_of_changed_ranges as (
-    select tasks.*
-    from task_executions as tasks
+    select executions.*
+    from task_executions as executions
     where exists (
-        select
+        select 1
         from ranges_changed
         where
-            (ranges_changed.tenant_id = tasks.tenant_id or ranges_changed.tenant_id is null)
-            and tasks.timestamp_start >= ranges_changed.range_start
-            and tasks.timestamp_start < ranges_changed.range_end
+            (
+                ranges_changed.tenant_id = executions.tenant_id
+                or ranges_changed.tenant_id is null
+            )
+            and executions.timestamp_start >= ranges_changed.range_start
+            and executions.timestamp_start < ranges_changed.range_end
     )
 ),
 
@@ -291,9 +294,11 @@ select final.*
 from final
 {%- if is_incremental() %}
 -- Only the periods inside a changed range: the others read only part of their tasks here.
-where exists (
-    select
-    from ranges_changed
-    where {{ period_in_changed_range('final', 'ranges_changed') }}
-)
+where
+    exists (
+        select 1
+        from ranges_changed
+        where
+            {{ period_in_changed_range('final', 'ranges_changed') }}
+    )
 {%- endif %}

@@ -61,18 +61,24 @@ watermark as (
 -- Which decision of a task is the latest depends on all of them, and has_task_execution on
 -- the task: a new decision or a newly landed task re-builds every decision of its task.
 tasks_to_rebuild as (
-    select decisions.tenant_id, decisions.task_execution_id
+    select
+        decisions.tenant_id,
+        decisions.task_execution_id
     from stg_router__routing_decisions as decisions
     cross join watermark
     where decisions._staged_at > watermark.built_from_at
     union
-    select executions.tenant_id, executions.task_execution_id
+    select
+        executions.tenant_id,
+        executions.task_execution_id
     from stg_router__task_executions as executions
     cross join watermark
     where executions._staged_at > watermark.built_from_at
     -- A decision not published yet, whatever its landing time (valid only since).
     union
-    select decisions.tenant_id, decisions.task_execution_id
+    select
+        decisions.tenant_id,
+        decisions.task_execution_id
     from stg_router__routing_decisions as decisions
     where not exists (
         select

@@ -135,28 +135,38 @@ tenants_changed as (
 ),
 
 tasks_to_rebuild as (
-    select executions.tenant_id, executions.task_execution_id
+    select
+        executions.tenant_id,
+        executions.task_execution_id
     from stg_router__task_executions as executions
     cross join watermark
     where executions._staged_at > watermark.built_from_at
     union
-    select executions.tenant_id, executions.task_execution_id
+    select
+        executions.tenant_id,
+        executions.task_execution_id
     from stg_router__task_executions as executions
     cross join repricing_since
     where executions.started_at >= repricing_since.reprice_started_since_at
     union
-    select executions.tenant_id, executions.task_execution_id
+    select
+        executions.tenant_id,
+        executions.task_execution_id
     from stg_router__task_executions as executions
     where executions.tenant_id in (select tenants_changed.tenant_id from tenants_changed)
     union
-    select decisions.tenant_id, decisions.task_execution_id
+    select
+        decisions.tenant_id,
+        decisions.task_execution_id
     from stg_router__routing_decisions as decisions
     cross join watermark
     where decisions._staged_at > watermark.built_from_at
     -- A task not published yet, whatever its inputs: e.g. removed from the live marts when
     -- a price load it was priced with was withdrawn (`loads withdraw`).
     union
-    select executions.tenant_id, executions.task_execution_id
+    select
+        executions.tenant_id,
+        executions.task_execution_id
     from stg_router__task_executions as executions
     where not exists (
         select

@@ -69,13 +69,15 @@ days_changed as (
 ),
 
 task_executions_of_changed_days as (
-    select tasks.*
+    select executions.*
     from days_changed
-    inner join task_executions as tasks
+    inner join task_executions as executions
         on
-            days_changed.tenant_id = tasks.tenant_id
-            and tasks.timestamp_start >= cast(days_changed.activity_date as timestamp) at time zone 'UTC'
-            and tasks.timestamp_start < cast(days_changed.activity_date + 1 as timestamp) at time zone 'UTC'
+            days_changed.tenant_id = executions.tenant_id
+            and executions.timestamp_start
+            >= cast(days_changed.activity_date as timestamp) at time zone 'UTC'
+            and executions.timestamp_start
+            < cast(days_changed.activity_date + 1 as timestamp) at time zone 'UTC'
 ),
 
 {% endif %}

@@ -46,15 +46,14 @@ base_router__task_executions as (
         _load_id,
         _source_file,
         _line_number,
-        _loaded_at
+        _loaded_at,
+        is_rejected,
+        is_withdrawn
     from {{ ref('base_router__task_executions') }}
-    where not is_rejected and not is_withdrawn
-    {% if is_incremental() %}
-        -- Every version of each key that has one (re)staged since the last build.
-        and {{ restaged_key() }} in (
-            {{ keys_restaged_since_last_build() }}
-        )
-    {% endif %}
+    {%- if is_incremental() %}
+    -- Every version of each key that has one (re)staged since the last build.
+    where {{ restaged_key() }} in ({{ keys_restaged_since_last_build() }})
+    {%- endif %}
 ),
 
 versions_ranked as (
@@ -65,6 +64,7 @@ versions_ranked as (
             order by _loaded_at desc, _load_id desc, _line_number desc
         ) as version_rank
     from base_router__task_executions
+    where not is_rejected and not is_withdrawn
 ),
 
 final as (
