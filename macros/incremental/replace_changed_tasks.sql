@@ -33,21 +33,25 @@
             from {{ ref('stg_router__tenants') }} as tenants
             where tenants._staged_at > {{ last_built }}
         )
-        or exists (
-            select 1
-            from {{ ref('int_provider_prices_effective') }} as prices
-            where
-                prices._recorded_at > {{ last_built }}
-                and executions.started_at >= prices.effective_from_at
-                and prices.provider_key in (
-                    executions.provider_key,
-                    (
-                        select tenants.default_provider_key
-                        from {{ ref('stg_router__tenants') }} as tenants
-                        where tenants.tenant_id = executions.tenant_id
-                    )
-                )
-        )
+    union
+    {#- Uncorrelated: the few providers repriced since, each from its earliest new version,
+        joined to the tasks once (a per-task subquery reran the price and tenant views for
+        every staged task of every build). #}
+    select executions.tenant_id, executions.task_execution_id
+    from {{ ref('stg_router__task_executions') }} as executions
+    left join {{ ref('stg_router__tenants') }} as tenants
+        on executions.tenant_id = tenants.tenant_id
+    inner join (
+        select
+            prices.provider_key,
+            min(prices.effective_from_at) as repriced_from_at
+        from {{ ref('int_provider_prices_effective') }} as prices
+        where prices._recorded_at > {{ last_built }}
+        group by prices.provider_key
+    ) as repriced
+        on
+            executions.started_at >= repriced.repriced_from_at
+            and repriced.provider_key in (executions.provider_key, tenants.default_provider_key)
 {%- endmacro -%}
 
 
