@@ -56,6 +56,7 @@ def create_app(
     app.include_router(router)
     app.include_router(ingest_router)
     app.include_router(dashboard.router)
+    app.state.query_parameters = _query_parameters(app)
     return app
 
 
@@ -64,7 +65,8 @@ async def _known_query_parameters_only(request: Request) -> None:
     `?tenant_id=` look as if it chose anything: a parameter the route does not document is
     refused (422)."""
     route = request.scope.get("route")
-    known = _query_parameters(request.app).get((request.method, getattr(route, "path", "")))
+    documented: dict[tuple[str, str], frozenset[str]] = request.app.state.query_parameters
+    known = documented.get((request.method, getattr(route, "path", "")))
     if known is None:  # not an API route (the dashboard's pages)
         return
     unknown = sorted(set(request.query_params) - known)
@@ -76,21 +78,15 @@ async def _known_query_parameters_only(request: Request) -> None:
 
 def _query_parameters(app: FastAPI) -> dict[tuple[str, str], frozenset[str]]:
     """(method, path template) -> the query parameters the OpenAPI document gives it."""
-    known: dict[tuple[str, str], frozenset[str]] | None = getattr(
-        app.state, "query_parameters", None
-    )
-    if known is None:
-        known = {
-            (method.upper(), path): frozenset(
-                parameter["name"]
-                for parameter in operation.get("parameters", [])
-                if parameter["in"] == "query"
-            )
-            for path, operations in app.openapi()["paths"].items()
-            for method, operation in operations.items()
-        }
-        app.state.query_parameters = known
-    return known
+    return {
+        (method.upper(), path): frozenset(
+            parameter["name"]
+            for parameter in operation.get("parameters", [])
+            if parameter["in"] == "query"
+        )
+        for path, operations in app.openapi()["paths"].items()
+        for method, operation in operations.items()
+    }
 
 
 async def _api_error(_: Request, error: Exception) -> JSONResponse:

@@ -146,13 +146,10 @@ async def _warm_up(base_url: str, tokens: dict[str, str]) -> None:
     async with aiohttp.ClientSession(base_url) as session:
         for token in tokens.values():
             for label, path, params, headers in ENDPOINTS:
-                async with session.get(
-                    path, params=params, headers={**headers, "Authorization": f"Bearer {token}"}
-                ) as answer:
-                    body = await answer.read()
-                if answer.status != 200:
+                status, body = await _get(session, path, params, headers, token)
+                if status != 200:
                     raise UserError(
-                        f"load test: {label} answered {answer.status} before the test began:"
+                        f"load test: {label} answered {status} before the test began:"
                         f" {body[:200].decode(errors='replace')}"
                     )
 
@@ -195,16 +192,27 @@ async def _timed_get(
 ) -> None:
     began = time.perf_counter()
     try:
-        async with session.get(
-            path, params=params, headers={**headers, "Authorization": f"Bearer {token}"}
-        ) as answer:
-            body = await answer.read()
+        status, body = await _get(session, path, params, headers, token)
     except (aiohttp.ClientError, TimeoutError) as error:
         phase.errors[label].append(f"{type(error).__name__}: {error}")
         return
     phase.latencies[label].append(time.perf_counter() - began)
-    if answer.status != 200:
-        phase.errors[label].append(f"{answer.status}: {body[:200]!r}")
+    if status != 200:
+        phase.errors[label].append(f"{status}: {body[:200]!r}")
+
+
+async def _get(
+    session: aiohttp.ClientSession,
+    path: str,
+    params: dict[str, str],
+    headers: dict[str, str],
+    token: str,
+) -> tuple[int, bytes]:
+    """One request as the token's tenant, read to the end: its status and body."""
+    async with session.get(
+        path, params=params, headers={**headers, "Authorization": f"Bearer {token}"}
+    ) as answer:
+        return answer.status, await answer.read()
 
 
 def _print_phase(phase: Phase) -> None:

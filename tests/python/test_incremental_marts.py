@@ -493,13 +493,6 @@ def _write_batch_3(generated: GenerateResult, folder: Path) -> tuple[list[str], 
     return [record["id"] for record in copies[:10]], [record["id"] for record in copies[10:]]
 
 
-def _build_as_refused_run(settings: Settings) -> None:
-    """What `run` leaves when a gate refuses its build: the standby built, nothing swapped."""
-    prepare_next(settings)
-    dbt_args = ["build", *BUILD_ARGS[1:], "--vars", json.dumps({"publish_suffix": NEXT})]
-    assert run_dbt(settings, dbt_args) == 0
-
-
 def _unpriced(url: str, schema: str, ids: list[str]) -> int:
     with psycopg.connect(url) as conn:
         found = conn.execute(
@@ -587,12 +580,19 @@ def _copy_raw(source_url: str, target_url: str) -> None:
                         rows_in.write(data)
 
 
-def _build_and_publish_as_run(settings: Settings) -> bool:
+def _build_into_standby(settings: Settings) -> bool:
     """What `routing-analytics run` does after loading, without its gates (BUILD_ARGS): build
-    into the standby, swap it in. True when the standby had to be seeded from the live marts."""
+    into the standby; all a run whose gate refuses the build leaves behind. True when the
+    standby had to be seeded from the live marts."""
     seeded = prepare_next(settings)
     dbt_args = ["build", *BUILD_ARGS[1:], "--vars", json.dumps({"publish_suffix": NEXT})]
     assert run_dbt(settings, dbt_args) == 0
+    return seeded
+
+
+def _build_and_publish_as_run(settings: Settings) -> bool:
+    """A run whose gates pass: build into the standby, swap it in. True when seeded."""
+    seeded = _build_into_standby(settings)
     swap_in_next(settings, [])
     return seeded
 
@@ -642,7 +642,7 @@ def run(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
         refused_ids, good_ids = _write_batch_3(generated, folder / "batch_3")
         loaded = cli(env_a, "load", *(str(folder / "batch_3" / name) for name in BATCH_3_REFUSED))
         assert loaded.returncode == 0, loaded.stderr
-        _build_as_refused_run(settings_a)
+        _build_into_standby(settings_a)
         batch_3 = Batch3(
             frozenset(refused_ids),
             frozenset(good_ids),
