@@ -2,7 +2,7 @@
     Creates (or replaces) the ROI calculator of design document 6.1 as an SQL function in the
     schema of the model whose post-hook calls it (the published schema):
     calculate_roi(p_tenant_id text, p_period_days integer, p_as_of timestamptz default now())
-    over task_executions of the last p_period_days whole UTC days as of p_as_of: the period
+    over the tasks of the last p_period_days whole UTC days as of p_as_of: the period
     ends at the first UTC midnight at or after p_as_of (so "now" includes today, and a
     midnight ends the day before it) and starts p_period_days * 24 hours earlier. This is the
     one meaning of "the last N days" everywhere: customer_roi_snapshots of day D is
@@ -13,10 +13,12 @@
     a loss); the exact totals come alongside, null when no completed task of the period is
     priced. `complete` is false when the period starts before the task-level detail still
     held (analytics.retention_horizons): the figures then cover only what is left.
+    The tasks' totals are summed from usage_analytics' exact day sums (the window is whole
+    days), so a dashboard reads one row per day however many tasks the tenant runs.
     SECURITY INVOKER: row-level security applies to its caller.
 -#}
 {%- macro create_roi_calculator() -%}
-    {#- Created where the model is built; reads the published task_executions by its final
+    {#- Created where the model is built; reads the published usage_analytics by its final
         name, so it stays right when `routing-analytics run` renames the schema in. -#}
     {%- set schema = adapter.quote(var('published_schema')) -%}
     {%- set savings_shown = conservative_savings(
@@ -69,31 +71,37 @@
         return query
         with
 
-        period_tasks as (
+        -- The exact day sums of usage_analytics, which every run rebuilds from the tasks
+        -- for each day whose detail is still held: the same totals as summing the tasks, at
+        -- the cost of one row per day instead of one per task. Days before the detail
+        -- horizon are left out, as their tasks are (`complete` says so).
+        period_days as (
             select
-                tasks.status,
-                tasks.cost_actual,
-                tasks.cost_baseline,
-                tasks.savings,
-                tasks.is_priced
-            from {{ schema }}.task_executions as tasks
+                days.completed_tasks,
+                days.completed_optimized_tasks,
+                days.unpriced_tasks,
+                days.completed_cost_exact_usd,
+                days.completed_baseline_exact_usd,
+                days.completed_savings_exact_usd,
+                days.other_status_cost_exact_usd
+            from {{ schema }}.usage_analytics as days
             where
-                tasks.tenant_id = p_tenant_id
-                and tasks.timestamp_start >= v_start
-                and tasks.timestamp_start < v_end
+                days.tenant_id = p_tenant_id
+                and days.date >= {{ utc_date('v_start') }}
+                and days.date < {{ utc_date('v_end') }}
+                and days.date >= {{ utc_date("coalesce(v_kept_from, '-infinity')") }}
         ),
 
         totals as (
             select
-                count(*) filter (where status = 'completed') as completed,
-                count(*) filter (where status = 'completed' and is_priced and savings > 0)
-                    as optimized,
-                count(*) filter (where not is_priced) as unpriced,
-                sum(cost_actual) filter (where status = 'completed') as cost,
-                sum(cost_baseline) filter (where status = 'completed') as baseline,
-                sum(savings) filter (where status = 'completed') as saved,
-                coalesce(sum(cost_actual) filter (where status <> 'completed'), 0) as other_cost
-            from period_tasks
+                cast(coalesce(sum(completed_tasks), 0) as bigint) as completed,
+                cast(coalesce(sum(completed_optimized_tasks), 0) as bigint) as optimized,
+                cast(coalesce(sum(unpriced_tasks), 0) as bigint) as unpriced,
+                sum(completed_cost_exact_usd) as cost,
+                sum(completed_baseline_exact_usd) as baseline,
+                sum(completed_savings_exact_usd) as saved,
+                coalesce(sum(other_status_cost_exact_usd), 0) as other_cost
+            from period_days
         )
 
         select

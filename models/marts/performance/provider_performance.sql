@@ -113,7 +113,8 @@ tasks_classified as (
         case when status = 'completed' then 0 else 1 end as not_completed_count,
         case when status = 'timeout' then 1 else 0 end as timeout_count,
         case when status = 'cancelled' then 1 else 0 end as cancelled_count,
-        case when status = 'completed' then duration_ms end as completed_duration_ms
+        case when status = 'completed' then duration_ms end as completed_duration_ms,
+        case when status = 'completed' then cost_actual end as completed_cost_actual
     from {{ 'task_executions_of_changed_ranges' if is_incremental() else 'task_executions' }}
 ),
 
@@ -130,6 +131,7 @@ tasks_bucketed as (
         executions.timeout_count,
         executions.cancelled_count,
         executions.completed_duration_ms,
+        executions.completed_cost_actual,
         executions.tokens_used,
         executions.cost_actual,
         executions.quality_score,
@@ -162,10 +164,12 @@ periods_aggregated as (
         count(completed_duration_ms) as timed_executions,
         count(tokens_used) as executions_with_tokens,
         count(cost_actual) as priced_executions,
+        count(completed_cost_actual) as completed_priced_executions,
         count(quality_score) as scored_executions,
         sum(completed_duration_ms) as total_completed_duration_ms,
         sum(tokens_used) as total_tokens,
         sum(cost_actual) as total_cost_exact_usd,
+        sum(completed_cost_actual) as completed_cost_exact_usd,
         sum(quality_score) as total_quality_score,
         {{ percentile_disc(0.5, 'completed_duration_ms') }} as p50_duration_ms,
         {{ percentile_disc(0.95, 'completed_duration_ms') }} as p95_duration_ms,
@@ -196,10 +200,12 @@ tenants_counted as (
         timed_executions,
         executions_with_tokens,
         priced_executions,
+        completed_priced_executions,
         scored_executions,
         total_completed_duration_ms,
         total_tokens,
         total_cost_exact_usd,
+        completed_cost_exact_usd,
         total_quality_score,
         p50_duration_ms,
         p95_duration_ms,
@@ -284,7 +290,10 @@ final as (
             as avg_quality_score,
         contributing_tenants,
         created_at,
-        _inputs_staged_at
+        _inputs_staged_at,
+        total_completed_duration_ms,
+        completed_priced_executions,
+        completed_cost_exact_usd
     from global_rows_filtered
     -- A week or month that began before the horizon lost some of its tasks: it stays sealed.
     where period_start >= {{ first_open_moment }}

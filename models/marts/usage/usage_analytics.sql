@@ -62,6 +62,8 @@ tasks_aggregated as (
         count(*) filter (where not is_priced) as unpriced_tasks,
         {{ counts_by_value_json('task_type', var('router_task_types')) }} as tasks_by_type,
         count(*) filter (where status = 'completed') as completed_tasks,
+        count(*) filter (where status = 'completed' and is_priced and savings > 0)
+            as completed_optimized_tasks,
         count(duration_ms) filter (where status = 'completed') as completed_timed_tasks,
         sum(duration_ms) filter (where status = 'completed') as completed_duration_ms,
         sum(cost_actual) as total_cost_exact_usd,
@@ -182,6 +184,7 @@ days_joined as (
         coalesce(day_new_users.new_users, 0) as new_users,
         coalesce(day_tasks.tasks_created, 0) as tasks_created,
         coalesce(day_tasks.completed_tasks, 0) as completed_tasks,
+        coalesce(day_tasks.completed_optimized_tasks, 0) as completed_optimized_tasks,
         coalesce(day_tasks.completed_timed_tasks, 0) as completed_timed_tasks,
         coalesce(day_events.api_calls_made, 0) as api_calls_made,
         coalesce(day_events.dashboard_views, 0) as dashboard_views,
@@ -230,7 +233,8 @@ final as (
         completed_cost_exact_usd,
         other_status_cost_exact_usd,
         completed_timed_tasks,
-        completed_duration_ms
+        completed_duration_ms,
+        completed_optimized_tasks
     from days_joined
     where activity_date >= {{ first_open_date }}
 )
