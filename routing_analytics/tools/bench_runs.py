@@ -5,7 +5,9 @@ In a throwaway server: generate SCALE task executions over 30 days and time the 
 and the next day on top (`generate --start --end`, the same tenants and prices) and time a
 `run` of each (the first of them also seeds the standby marts); then time the dashboard
 queries of analyses/ as a tenant reader (row-level security, app.tenant_id set), ROUNDS
-times each, and print p50/p95; and the size of each schema.
+times each, and print p50/p95 beside those of the same questions asked the naive way (the
+design document's plain task table with its indexes, NAIVE_TABLE); and the size of each
+schema.
 """
 
 from __future__ import annotations
@@ -35,6 +37,55 @@ DAYS = 30
 TENANTS = 20
 SEED = 42
 ROUNDS = 50
+
+# The naive way, for comparison: the design document's own table (1.1) with its indexes
+# (4.1), one plain table of every task, asked the design's questions (6.1, 7.1-7.3) directly.
+NAIVE_TABLE = (
+    "create schema naive",
+    f"""
+    create table naive.task_executions as
+    select
+        id, tenant_id, task_type, provider_used, model, status, duration_ms, tokens_used,
+        cost_actual, cost_baseline, savings, timestamp_start, timestamp_end
+    from {TASK_EXECUTIONS}
+    """,
+    "create index idx_task_exec_tenant_time"
+    " on naive.task_executions (tenant_id, timestamp_start desc)",
+    "create index idx_task_exec_provider on naive.task_executions (tenant_id, provider_used)",
+    "create index idx_task_exec_cost"
+    " on naive.task_executions (tenant_id, timestamp_start, cost_actual, savings)",
+    "create index idx_task_exec_status on naive.task_executions (status, timestamp_start)",
+    "vacuum analyze naive.task_executions",
+)
+NAIVE_TENANT = "tenant_id = current_setting('app.tenant_id')"
+NAIVE_QUERIES = {
+    "monthly_savings_counter": f"""
+        select sum(savings) from naive.task_executions
+        where {NAIVE_TENANT} and timestamp_start >= date_trunc('month', now())
+            and status = 'completed'
+    """,
+    "provider_comparison": f"""
+        select provider_used, count(id), avg(duration_ms), avg(cost_actual)
+        from naive.task_executions
+        where {NAIVE_TENANT} and timestamp_start >= now() - interval '7 days'
+            and status = 'completed'
+        group by provider_used
+    """,
+    "cost_trend": f"""
+        select date(timestamp_start), sum(cost_actual), sum(savings)
+        from naive.task_executions
+        where {NAIVE_TENANT} and timestamp_start >= now() - interval '30 days'
+            and status = 'completed'
+        group by 1 order by 1
+    """,
+    "calculate_roi_30_days": f"""
+        select sum(cost_actual), sum(cost_baseline), sum(savings),
+            count(*) filter (where savings > 0)
+        from naive.task_executions
+        where {NAIVE_TENANT} and timestamp_start >= now() - interval '30 days'
+            and status = 'completed'
+    """,
+}
 
 SCHEMA_SIZES = """
 select namespace.nspname, sum(pg_total_relation_size(class.oid))
@@ -134,19 +185,36 @@ def _dashboard_queries(env: dict[str, str], url: str, target: Path) -> None:
     queries_by_name["calculate_roi_30_days"] = (
         f"select * from {CALCULATE_ROI}(current_setting('app.tenant_id'), 30)"
     )
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(url, autocommit=True) as conn:
         tenant = conn.execute(BUSIEST_TENANT.format(tasks=TASK_EXECUTIONS)).fetchone()
+        assert tenant is not None
+        for statement in NAIVE_TABLE:
+            conn.execute(statement)
         for name, query in queries_by_name.items():
-            timings = []
-            for _ in range(ROUNDS):
-                with conn.transaction():
-                    conn.execute("set local role analytics_reader")
-                    conn.execute("select set_config('app.tenant_id', %s, true)", tenant)
-                    started = time.perf_counter()
-                    conn.execute(query).fetchall()
-                    timings.append((time.perf_counter() - started) * 1000)
-            p95 = statistics.quantiles(timings, n=20)[-1]
-            print(f"dashboard {name}: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms")
+            ours = _timed(conn, query, tenant[0], as_reader=True)
+            naive = _timed(conn, NAIVE_QUERIES[name], tenant[0], as_reader=False)
+            print(
+                f"dashboard {name}: p50 {ours[0]:.1f} ms, p95 {ours[1]:.1f} ms;"
+                f" naive p50 {naive[0]:.1f} ms, p95 {naive[1]:.1f} ms"
+                f" ({naive[1] / ours[1]:.0f}x at p95)"
+            )
+        conn.execute("drop schema naive cascade")
+
+
+def _timed(
+    conn: psycopg.Connection, query: str, tenant: str, *, as_reader: bool
+) -> tuple[float, float]:
+    """p50 and p95 in ms over ROUNDS runs, each in a transaction of its own."""
+    timings = []
+    for _ in range(ROUNDS):
+        with conn.transaction():
+            if as_reader:
+                conn.execute("set local role analytics_reader")
+            conn.execute("select set_config('app.tenant_id', %s, true)", (tenant,))
+            started = time.perf_counter()
+            conn.execute(query).fetchall()
+            timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings), statistics.quantiles(timings, n=20)[-1]
 
 
 if __name__ == "__main__":
