@@ -101,6 +101,8 @@ def load_file(
     result.load_id = _insert_running(conn, result, size, pseudonymiser.key_id)
     processor = LineProcessor(spec, pseudonymiser)
     try:
+        # A month's partition is made ahead of it, or here when the month has none yet.
+        conn.execute("select raw.ensure_monthly_partitions(%s)", (spec.name,))
         with conn.transaction():
             counts, sha = _copy_file(conn, path, spec, processor, result, progress)
             _finish(conn, result, counts, sha, processor.counts)

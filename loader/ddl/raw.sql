@@ -87,12 +87,92 @@ begin
 end;
 $$;
 
+-- raw.task_executions, the one raw table that grows with every task, is partitioned by the
+-- month it landed in (_loaded_at, UTC): a landing only ever writes the current month, however
+-- late or early its tasks (the record's own times are unchecked text until staging types
+-- them), incremental staging reads the newest partitions only, and retention can drop a
+-- month once all of it is forgotten. The months before the partitions began are one
+-- partition (task_executions_before_YYYY_MM: the table a warehouse had before, attached).
+create or replace function raw.ensure_monthly_partitions(
+    p_table text, p_at timestamptz default now()
+) returns void
+language plpgsql
+as $$
+declare
+    v_parent regclass := to_regclass(format('raw.%I', p_table));
+    -- Months as UTC wall-clock timestamps: `+ interval '1 month'` on a timestamptz would
+    -- follow the session's time zone.
+    v_first_month timestamp := date_trunc('month', p_at at time zone 'UTC');
+    v_history_end timestamp;
+    v_month timestamp;
+    v_partition text;
+begin
+    if v_parent is null or (select relkind from pg_class where oid = v_parent) <> 'p' then
+        return;
+    end if;
+    select max(to_date(substring(child.relname from 'before_(\d{4}_\d{2})$'), 'YYYY_MM'))
+        into v_history_end
+    from pg_inherits as inheritance
+    inner join pg_class as child on child.oid = inheritance.inhrelid
+    where inheritance.inhparent = v_parent;
+    -- The month of p_at and the next one, so that a month never starts without its partition.
+    foreach v_month in array array[v_first_month, v_first_month + interval '1 month'] loop
+        v_partition := p_table || '_' || to_char(v_month, 'YYYY_MM');
+        continue when v_month < coalesce(v_history_end, '-infinity')
+            or to_regclass(format('raw.%I', v_partition)) is not null;
+        -- Created apart, then attached: ATTACH takes a lock that lets loads and readers of
+        -- the parent go on (CREATE ... PARTITION OF would wait for them and stop them).
+        execute format(
+            'create table raw.%I (like raw.%I including defaults)', v_partition, p_table);
+        execute format(
+            'alter table raw.%I attach partition raw.%I for values from (%L) to (%L)',
+            p_table, v_partition, v_month at time zone 'UTC',
+            (v_month + interval '1 month') at time zone 'UTC');
+        -- The parent's statement trigger does not see statements aimed at a partition.
+        execute format(
+            'create trigger append_only before update or delete or truncate on raw.%I
+             for each statement execute function raw.forbid_changes()', v_partition);
+    end loop;
+end;
+$$;
+
 do $$
 declare
     stream_table text;
+    this_month timestamp := date_trunc('month', now() at time zone 'UTC');
+    history_end timestamp := this_month + interval '1 month';
+    history_partition text := 'task_executions_before_' || to_char(history_end, 'YYYY_MM');
 begin
+    -- A warehouse from before the partitioning: its table becomes the history partition.
+    if (select relkind from pg_class where oid = to_regclass('raw.task_executions')) = 'r' then
+        execute format('alter table raw.task_executions rename to %I', history_partition);
+        execute format('alter index raw.task_executions_loaded_at_brin rename to %I',
+            history_partition || '_loaded_at_brin');
+        execute format('drop trigger if exists append_only on raw.%I', history_partition);
+    end if;
+    if to_regclass('raw.task_executions') is null then
+        create table raw.task_executions (
+            _load_id bigint not null,
+            _source_file text not null,
+            _line_number bigint not null,
+            _loaded_at timestamptz not null default now(),
+            record jsonb not null
+        ) partition by range (_loaded_at);
+        if to_regclass(format('raw.%I', history_partition)) is not null then
+            execute format(
+                'alter table raw.task_executions attach partition raw.%I
+                 for values from (minvalue) to (%L)',
+                history_partition, history_end at time zone 'UTC');
+        else
+            execute format(
+                'create table raw.%I partition of raw.task_executions
+                 for values from (minvalue) to (%L)',
+                'task_executions_before_' || to_char(this_month, 'YYYY_MM'),
+                this_month at time zone 'UTC');
+        end if;
+    end if;
     foreach stream_table in array array[
-        'task_executions', 'routing_decisions', 'provider_pricing', 'usage_events', 'tenants'
+        'routing_decisions', 'provider_pricing', 'usage_events', 'tenants'
     ] loop
         execute format(
             'create table if not exists raw.%I (
@@ -102,10 +182,15 @@ begin
                 _loaded_at timestamptz not null default now(),
                 record jsonb not null
             )', stream_table);
+    end loop;
+    foreach stream_table in array array[
+        'task_executions', 'routing_decisions', 'provider_pricing', 'usage_events', 'tenants'
+    ] loop
         execute format(
             'create index if not exists %I on raw.%I using brin (_loaded_at)',
             stream_table || '_loaded_at_brin', stream_table);
     end loop;
+    perform raw.ensure_monthly_partitions('task_executions');
     foreach stream_table in array array[
         'task_executions', 'routing_decisions', 'provider_pricing', 'usage_events', 'tenants',
         'quarantined_lines', 'load_withdrawals'
@@ -118,6 +203,21 @@ begin
                 'create trigger append_only before update or delete or truncate on raw.%I
                  for each statement execute function raw.forbid_changes()', stream_table);
         end if;
+    end loop;
+    -- Every partition refuses changes too (a statement aimed at it skips the parent's).
+    for stream_table in
+        select child.relname
+        from pg_inherits as inheritance
+        inner join pg_class as child on child.oid = inheritance.inhrelid
+        where inheritance.inhparent = 'raw.task_executions'::regclass
+            and not exists (
+                select 1 from pg_trigger
+                where tgname = 'append_only' and tgrelid = child.oid
+            )
+    loop
+        execute format(
+            'create trigger append_only before update or delete or truncate on raw.%I
+             for each statement execute function raw.forbid_changes()', stream_table);
     end loop;
 end;
 $$;

@@ -319,8 +319,10 @@ def _retain(conn: psycopg.Connection, run: RetentionRun, as_of: datetime) -> Non
     run.users_remembered = conn.execute(USERS_REMEMBERED).rowcount
     removed = run.rows_removed
     for stream in ("task_executions", "routing_decisions", "usage_events"):
+        dropped = _drop_forgotten_partitions(conn, stream, horizons.detail)
         for schema, table in (("raw", stream), ("staging", f"base_router__{stream}")):
             removed[f"{schema}.{table}"] = _delete_forgotten_raw_rows(conn, schema, table, stream)
+        removed[f"raw.{stream}"] += dropped
     removed[f"{BASE_ROUTING_DECISIONS}"] += conn.execute(EMBEDDED_DECISIONS_DELETE).rowcount
     for relation, statement in DETAIL_DELETES.items():
         removed[relation] = conn.execute(statement, params).rowcount
@@ -360,6 +362,53 @@ def _record_run(conn: psycopg.Connection, horizons: Horizons, as_of: datetime) -
     ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+# The monthly landing partitions of a raw table (loader/ddl/raw.sql) with the end of their
+# range: task_executions_2026_11 ends at 2026-12-01, task_executions_before_2026_11 at
+# 2026-11-01 (UTC).
+LANDING_PARTITIONS = """
+select
+    child.relname,
+    case
+        when child.relname ~ '_before_\\d{4}_\\d{2}$'
+            then to_date(right(child.relname, 7), 'YYYY_MM')
+        else to_date(right(child.relname, 7), 'YYYY_MM') + interval '1 month'
+    end at time zone 'UTC' as landed_before
+from pg_catalog.pg_inherits as inheritance
+inner join pg_catalog.pg_class as child on child.oid = inheritance.inhrelid
+where inheritance.inhparent = to_regclass(%s)
+order by 2
+"""
+
+
+def _drop_forgotten_partitions(conn: psycopg.Connection, stream: str, detail: datetime) -> int:
+    """Drop the landing months of raw.<stream> that hold forgotten rows only: a whole month
+    goes at the cost of a catalog change, without a row-by-row delete (and its dead rows).
+    Only months that ended before the detail horizon can qualify; each is checked row by row
+    against forgotten_raw_rows, since a late-landed record of a recent task may sit in one."""
+    rows_dropped = 0
+    for partition, landed_before in conn.execute(LANDING_PARTITIONS, (f"raw.{stream}",)):
+        if landed_before > detail:
+            break
+        table = sql.Identifier("raw", partition)
+        held, kept = conn.execute(
+            sql.SQL(
+                """
+                select count(*), count(*) filter (where forgotten._load_id is null)
+                from {} as landed
+                left join forgotten_raw_rows as forgotten
+                    on forgotten.stream = %s
+                    and forgotten._load_id = landed._load_id
+                    and forgotten._line_number = landed._line_number
+                """
+            ).format(table),
+            (stream,),
+        ).fetchone() or (0, 0)
+        if kept == 0:
+            conn.execute(sql.SQL("drop table {}").format(table))
+            rows_dropped += held
+    return rows_dropped
 
 
 def _delete_forgotten_raw_rows(

@@ -196,7 +196,7 @@ def _dashboard_queries(env: dict[str, str], url: str, target: Path) -> None:
             print(
                 f"dashboard {name}: p50 {ours[0]:.1f} ms, p95 {ours[1]:.1f} ms;"
                 f" naive p50 {naive[0]:.1f} ms, p95 {naive[1]:.1f} ms"
-                f" ({naive[1] / ours[1]:.0f}x at p95)"
+                f" ({naive[1] / ours[1]:.1f}x at p95)"
             )
         conn.execute("drop schema naive cascade")
 
