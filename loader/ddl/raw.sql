@@ -87,6 +87,23 @@ begin
 end;
 $$;
 
+-- Refuses UPDATE, DELETE and TRUNCATE on raw.<p_table> (forbid_changes), once. A partition
+-- needs its own trigger: a statement aimed at it skips its parent's.
+create or replace function raw.make_append_only(p_table text) returns void
+language plpgsql
+as $$
+begin
+    if not exists (
+        select 1 from pg_trigger
+        where tgname = 'append_only' and tgrelid = format('raw.%I', p_table)::regclass
+    ) then
+        execute format(
+            'create trigger append_only before update or delete or truncate on raw.%I
+             for each statement execute function raw.forbid_changes()', p_table);
+    end if;
+end;
+$$;
+
 -- raw.task_executions, the one raw table that grows with every task, is partitioned by the
 -- month it landed in (_loaded_at, UTC): a landing only ever writes the current month, however
 -- late or early its tasks (the record's own times are unchecked text until staging types
@@ -128,10 +145,7 @@ begin
             'alter table raw.%I attach partition raw.%I for values from (%L) to (%L)',
             p_table, v_partition, v_month at time zone 'UTC',
             (v_month + interval '1 month') at time zone 'UTC');
-        -- The parent's statement trigger does not see statements aimed at a partition.
-        execute format(
-            'create trigger append_only before update or delete or truncate on raw.%I
-             for each statement execute function raw.forbid_changes()', v_partition);
+        perform raw.make_append_only(v_partition);
     end loop;
 end;
 $$;
@@ -195,29 +209,15 @@ begin
         'task_executions', 'routing_decisions', 'provider_pricing', 'usage_events', 'tenants',
         'quarantined_lines', 'load_withdrawals'
     ] loop
-        if not exists (
-            select 1 from pg_trigger
-            where tgname = 'append_only' and tgrelid = format('raw.%I', stream_table)::regclass
-        ) then
-            execute format(
-                'create trigger append_only before update or delete or truncate on raw.%I
-                 for each statement execute function raw.forbid_changes()', stream_table);
-        end if;
+        perform raw.make_append_only(stream_table);
     end loop;
-    -- Every partition refuses changes too (a statement aimed at it skips the parent's).
     for stream_table in
         select child.relname
         from pg_inherits as inheritance
         inner join pg_class as child on child.oid = inheritance.inhrelid
         where inheritance.inhparent = 'raw.task_executions'::regclass
-            and not exists (
-                select 1 from pg_trigger
-                where tgname = 'append_only' and tgrelid = child.oid
-            )
     loop
-        execute format(
-            'create trigger append_only before update or delete or truncate on raw.%I
-             for each statement execute function raw.forbid_changes()', stream_table);
+        perform raw.make_append_only(stream_table);
     end loop;
 end;
 $$;
