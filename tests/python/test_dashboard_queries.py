@@ -95,3 +95,30 @@ def test_the_monthly_savings_counter_equals_the_sums_of_the_tasks(warehouse, com
         [shown] = as_tenant(warehouse.url, tenant, at(clock, compiled["monthly_savings_counter"]))
         assert shown[:1] == (savings,), tenant
         assert baseline > 0, "no savings this month: the comparison proved nothing"
+
+
+BIG_RELATIONS = {"task_executions", "provider_performance", "usage_analytics"}
+
+
+def scans(plan: dict[str, Any]) -> list[tuple[str, str]]:
+    """(relation, node type) of every scan in an EXPLAIN (format json) plan."""
+    found = [(plan["Relation Name"], plan["Node Type"])] if "Relation Name" in plan else []
+    for child in plan.get("Plans", []):
+        found += scans(child)
+    return found
+
+
+@pytest.mark.parametrize("name", ["provider_comparison", "monthly_savings_counter", "cost_trend"])
+def test_the_dashboard_queries_read_the_big_relations_through_an_index(warehouse, compiled, name):
+    """With sequential scans priced out (the fixture is small enough that the planner would
+    rightly prefer them), each query must still find an index on the tenant and time."""
+    tenant = tenants(warehouse.url)[0]
+    query = at(CLOCKS[0], compiled[name])
+    with psycopg.connect(warehouse.url) as conn, conn.transaction():
+        conn.execute("set local role analytics_reader")
+        conn.execute("set local enable_seqscan = off")
+        conn.execute("select set_config('app.tenant_id', %s, true)", (tenant,))
+        [(plan,)] = conn.execute(f"explain (format json) {query}").fetchall()
+    read = [scan for scan in scans(plan[0]["Plan"]) if scan[0] in BIG_RELATIONS]
+    assert read, f"{name} reads none of {sorted(BIG_RELATIONS)}"
+    assert all(node != "Seq Scan" for _, node in read), read
