@@ -35,6 +35,7 @@ from pg_catalog.pg_attribute as attribute
 inner join pg_catalog.pg_class as class on class.oid = attribute.attrelid
 inner join pg_catalog.pg_namespace as namespace on namespace.oid = class.relnamespace
 where class.relkind in ('r', 'p', 'm') and attribute.attnum > 0 and not attribute.attisdropped
+  and not class.relispartition
   and namespace.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
   and attribute.atttypid in ('text'::regtype, 'varchar'::regtype, 'json'::regtype,
                              'jsonb'::regtype, 'text[]'::regtype, 'bytea'::regtype)

@@ -116,6 +116,7 @@ STORED_TEXT_COLUMNS = """
     inner join pg_catalog.pg_class as relation on relation.oid = attribute.attrelid
     inner join pg_catalog.pg_namespace as namespace on namespace.oid = relation.relnamespace
     where relation.relkind in ('r', 'p', 'm')
+      and not relation.relispartition  -- read through its partitioned table
       and namespace.nspname = any(%s)
       and attribute.attnum > 0 and not attribute.attisdropped
       and attribute.atttypid in ('text'::regtype, 'varchar'::regtype, 'json'::regtype,
