@@ -121,7 +121,7 @@
     {%- for name in [
         'privacy_sensitive_key_pattern', 'privacy_secret_pattern', 'privacy_email_pattern',
         'privacy_max_inspected_chars', 'privacy_path_pattern', 'tenant_id_pattern',
-        'redacted_identifier', 'user_id_pseudonym_pattern', 'router_task_types',
+        'tenant_id_max_length', 'redacted_identifier', 'user_id_pseudonym_pattern', 'router_task_types',
         'router_execution_statuses', 'router_complexities', 'router_routing_reasons',
         'router_pricing_models', 'router_plans', 'max_future_minutes', 'min_event_at',
         'max_task_cost_usd', 'min_positive_money_usd', 'max_tokens_per_task',

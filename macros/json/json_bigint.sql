@@ -1,17 +1,9 @@
 {#-
     Top-level key of a JSON object column as bigint, or null when it is not a whole number
-    (within ±10^18): a JSON number is converted directly (no regex, the common case), a
-    string goes through try_cast_bigint.
+    (within ±10^18). A JSON number's text (->>) is its exact decimal, never an exponent, so
+    numbers and strings take the same path: try_cast_bigint's cheap digits test first. That
+    is about twice as fast as converting the JSON number to numeric four times.
 -#}
 {%- macro json_bigint(json_column, key) -%}
-    {%- set value = json_value(json_column, key) -%}
-    case jsonb_typeof({{ value }})
-        when 'number' then case
-            when
-                cast({{ value }} as numeric) = trunc(cast({{ value }} as numeric))
-                and abs(cast({{ value }} as numeric)) < 1e18
-                then cast(cast({{ value }} as numeric) as bigint)
-        end
-        when 'string' then {{ try_cast_bigint('(' ~ value ~ ' #>> ' ~ "'{}')") }}
-    end
+    {{ try_cast_bigint('(' ~ json_column ~ ' ->> ' ~ dbt.string_literal(dbt.escape_single_quotes(key)) ~ ')') }}
 {%- endmacro -%}

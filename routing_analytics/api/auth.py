@@ -37,8 +37,8 @@ HMAC_ALGORITHM = "HS256"
 ASYMMETRIC_ALGORITHMS = ("RS256", "ES256")
 # RFC 7518 asks HS256 keys of at least the hash size.
 MIN_SECRET_BYTES = 32
-# The warehouse's own tenant key rule (dbt var tenant_id_pattern): a token naming anything
-# else names no tenant of ours.
+# The warehouse's own tenant key rule (dbt vars tenant_id_pattern and tenant_id_max_length):
+# a token naming anything else names no tenant of ours.
 TENANT_ID = re.compile(r"[a-z0-9][a-z0-9_.-]{0,127}")
 MAX_TOKEN_CHARS = 8192
 CLOCK_LEEWAY_SECONDS = 30

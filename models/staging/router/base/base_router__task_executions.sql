@@ -132,7 +132,7 @@ rules_checked as (
                 when {{ field }}_text is null then 'missing_{{ field }}'
                 when {{ field }}_json_type <> 'string' then 'invalid_{{ field }}'
                 {%- if field == 'tenant_id' %}
-                when not ({{ matches_pattern('tenant_id_text', var('tenant_id_pattern')) }})
+                when not {{ is_valid_tenant_id('tenant_id_text') }}
                     then 'invalid_tenant_id'
                 {%- else %}
                 when {{ field }}_text = '{{ var("redacted_identifier") }}'

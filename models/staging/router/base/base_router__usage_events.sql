@@ -75,7 +75,7 @@ rules_checked as (
             case
                 when tenant_id_text is null then 'missing_tenant_id'
                 when tenant_id_json_type <> 'string' then 'invalid_tenant_id'
-                when not ({{ matches_pattern('tenant_id_text', var('tenant_id_pattern')) }})
+                when not {{ is_valid_tenant_id('tenant_id_text') }}
                     then 'invalid_tenant_id'
             end,
             -- The loader pseudonymises every user_id; anything else was landed around it.
