@@ -39,6 +39,7 @@ where class.relkind in ('r', 'p', 'm') and attribute.attnum > 0 and not attribut
   and namespace.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
   and attribute.atttypid in ('text'::regtype, 'varchar'::regtype, 'json'::regtype,
                              'jsonb'::regtype, 'text[]'::regtype, 'bytea'::regtype)
+order by namespace.nspname, class.relname, attribute.attnum
 """
 
 

@@ -121,6 +121,7 @@ STORED_TEXT_COLUMNS = """
       and attribute.attnum > 0 and not attribute.attisdropped
       and attribute.atttypid in ('text'::regtype, 'varchar'::regtype, 'json'::regtype,
                                  'jsonb'::regtype, 'text[]'::regtype, 'bytea'::regtype)
+    order by namespace.nspname, relation.relname, attribute.attnum
 """
 
 
