@@ -10,3 +10,14 @@
     {%- endif -%}
     cast(({{ timestamp }}) at time zone 'UTC' as date)
 {%- endmacro -%}
+
+
+{#- Whether the timestamptz lies in the UTC day `day` (a date): a range on the timestamp,
+    so that an index on it reads just that day. Indented for its place in a join condition
+    (twelve spaces in), so that sqlfluff reads the models as laid out. -#}
+{%- macro in_utc_day(timestamp, day) -%}
+    {{ timestamp }}
+            >= cast({{ day }} as timestamp) at time zone 'UTC'
+            and {{ timestamp }}
+            < cast({{ day }} + 1 as timestamp) at time zone 'UTC'
+{%- endmacro -%}

@@ -26,7 +26,10 @@ Batch 1 is the generated data set (faults included) up to CUTOFF. Batch 2 holds:
 - routing decisions of batch-1 tasks that were held back from batch 1;
 - a price row with a new effective_from in the middle of batch 1's period, and a restated
   rate of an existing row (the in-window price cut of the generator);
-- a tenant row with a different default provider and model.
+- a tenant row with a different default provider and model;
+- a late usage event of a batch-1 user, on a day before the user's first one: the user is
+  new on that day now, and no longer on their old first day, of which nothing is staged
+  again.
 Then batch 3 on A (B gets the same rows through the copy of raw): a batch the gates refuse,
 then a good one (BATCH_3_REFUSED, BATCH_3_GOOD).
 Each change touches tasks that only its own rule of the incremental models re-builds (early
@@ -121,6 +124,8 @@ DBT_RUN_TIME_COLUMNS: dict[str, frozenset[str]] = {
 # batch 2 restated, B never did. Those superseded versions exist only in A and are checked
 # on their own (test_only_superseded_price_versions_differ).
 CURRENT_ROWS_ONLY: dict[str, str] = {"analytics.provider_pricing": "is_current_version"}
+CLEAN_USER = re.compile(r"^tenant_[0-9]+ u-[0-9]+-[0-9]+$")
+LATE_EVENT_ID = "00000000-0000-4000-8000-00000000e1e1"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 PROVIDERS = frozenset({"github_copilot", "openai", "google", "anthropic", "mistral", "deepseek"})
 TOKEN_FIELDS = (
@@ -146,6 +151,7 @@ class Scenario:
     restated: tuple[str, str, datetime]  # (provider, model, effective_from) restated
     tenant_id: str  # whose default provider changed
     new_default: tuple[str, str]
+    late_user: tuple[str, str, date, date]  # (tenant, user, old first day, new first day)
 
 
 STAGED_STREAMS = ("task_executions", "routing_decisions", "usage_events")
@@ -383,7 +389,11 @@ def _batch_2(
             *(line for line in decisions if _held_task(line) in held),
         ],
     )
-    _write(folder / "usage_events_batch_2.jsonl", events[_split(events, "occurred_at") :])
+    late_event, late_user = _late_usage_event(events[: _split(events, "occurred_at")])
+    _write(
+        folder / "usage_events_batch_2.jsonl",
+        [*events[_split(events, "occurred_at") :], late_event],
+    )
     repriced, restated = _write_prices(generated, folder, built)
     tenant_id, new_default = _write_tenant(generated, folder, batch_1.changed_tenant)
     return Scenario(
@@ -397,7 +407,31 @@ def _batch_2(
         restated=restated,
         tenant_id=tenant_id,
         new_default=new_default,
+        late_user=late_user,
     )
+
+
+def _late_usage_event(batch_1_events: list[bytes]) -> tuple[bytes, tuple[str, str, date, date]]:
+    """An event on WINDOW_START's day of the batch-1 user first seen latest (after that day)."""
+    first_seen: dict[tuple[str, str], date] = {}
+    for record in filter(None, map(_record, batch_1_events)):
+        occurred = _instant(record, "occurred_at")
+        key = (str(record.get("tenant_id")), str(record.get("user_id")))
+        # The generator's well-formed events only: a faulty one may be rejected.
+        if occurred is None or not CLEAN_USER.match(key[0] + " " + key[1]):
+            continue
+        day = occurred.astimezone(UTC).date()
+        first_seen[key] = min(first_seen.get(key, day), day)
+    (tenant_id, user_id), old_first_day = max(first_seen.items(), key=lambda item: item[1])
+    assert old_first_day > WINDOW_START.date(), "no batch-1 user is first seen after day one"
+    event = {
+        "id": LATE_EVENT_ID,
+        "tenant_id": tenant_id,
+        "user_id": user_id,
+        "event_type": "login",
+        "occurred_at": "2026-11-15T06:00:00Z",
+    }
+    return json.dumps(event).encode(), (tenant_id, user_id, old_first_day, WINDOW_START.date())
 
 
 def _write_prices(
@@ -923,6 +957,28 @@ def test_batch_2_changes_the_marts(run: Run):
             (scenario.tenant_id,),
         ).fetchall()
     assert defaults == [scenario.new_default]
+
+
+def test_the_late_usage_event_moved_its_users_first_day(run: Run):
+    """The late event made its user new on an earlier day: usage_analytics must have re-built
+    the old first day too, of which no event was staged again (the equality test checks how)."""
+    tenant_id, _, old_first_day, new_first_day = run.scenario.late_user
+    with psycopg.connect(run.incremental_url) as conn:
+        first_days = conn.execute(
+            """
+            select
+                min(cast(occurred_at at time zone 'UTC' as date)),
+                min(cast(occurred_at at time zone 'UTC' as date))
+                    filter (where usage_event_id <> %(late)s)
+            from staging.stg_router__usage_events
+            where tenant_id = %(tenant)s and user_id = (
+                select user_id from staging.stg_router__usage_events
+                where usage_event_id = %(late)s
+            )
+            """,
+            {"late": LATE_EVENT_ID, "tenant": tenant_id},
+        ).fetchone()
+    assert first_days == (new_first_day, old_first_day)
 
 
 def test_a_refused_batch_then_a_good_one_publish_what_a_full_refresh_does(run: Run):

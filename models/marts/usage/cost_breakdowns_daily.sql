@@ -74,10 +74,7 @@ task_executions_of_changed_days as (
     inner join task_executions as executions
         on
             days_changed.tenant_id = executions.tenant_id
-            and executions.timestamp_start
-            >= cast(days_changed.activity_date as timestamp) at time zone 'UTC'
-            and executions.timestamp_start
-            < cast(days_changed.activity_date + 1 as timestamp) at time zone 'UTC'
+            and {{ in_utc_day('executions.timestamp_start', 'days_changed.activity_date') }}
 ),
 
 {% endif %}

@@ -5,6 +5,7 @@
         indexes=[
             {'columns': ['tenant_id', 'usage_event_id'], 'unique': true},
             {'columns': ['_staged_at']},
+            {'columns': ['tenant_id', 'occurred_at']},
         ],
     )
 }}
