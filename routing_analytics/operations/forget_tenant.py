@@ -23,6 +23,7 @@ from routing_analytics.platform.config import Settings
 from routing_analytics.platform.ddl import apply_ddl
 from routing_analytics.platform.errors import UserError
 from routing_analytics.platform.locks import run_lock
+from routing_analytics.warehouse.reconciliation import refresh_reconciliation
 
 # The audit trail of deletions is kept (it names no tenant).
 KEPT_SCHEMAS = ("audit",)
@@ -103,6 +104,7 @@ def _forget_in_transaction(
             )
         if dry_run:
             raise _RolledBack
+        refresh_reconciliation(conn)
         deletion = Deletion(tenant_key_hash(settings, tenant), removed)
         conn.execute(
             "insert into audit.tenant_deletions (tenant_key_hash, rows_removed) values (%s, %s)",

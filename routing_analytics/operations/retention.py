@@ -41,6 +41,7 @@ from routing_analytics.platform.config import (
 from routing_analytics.platform.errors import UserError
 from routing_analytics.platform.locks import run_lock
 from routing_analytics.warehouse.publish import discard_standby
+from routing_analytics.warehouse.reconciliation import refresh_reconciliation
 from routing_analytics.warehouse.relations import (
     BASE_ROUTING_DECISIONS,
     BASE_TASK_EXECUTIONS,
@@ -342,6 +343,7 @@ def _retain(conn: psycopg.Connection, run: RetentionRun, as_of: datetime) -> Non
     removed["raw.quarantined_lines"] = conn.execute(
         "delete from raw.quarantined_lines where _quarantined_at < %s", (horizons.quarantine,)
     ).rowcount
+    refresh_reconciliation(conn)
     conn.execute(
         "update retention.runs set rows_removed = %s, ran_at = now() where run_id = %s",
         (json.dumps(removed, sort_keys=True), run_id),

@@ -37,7 +37,10 @@ INT_TASK_EXECUTIONS_WITH_SAVINGS = "int.int_task_executions_with_savings"
 
 # The accounting of every raw row.
 REJECTED_RECORDS = "int.int_rejected_records"
+LOAD_RECONCILIATION = "int.int_load_reconciliation"
 STREAM_RECONCILIATION = "int.int_stream_reconciliation"
+# The materialized ones, each after the views it reads.
+RECONCILIATION_VIEWS = (LOAD_RECONCILIATION, STREAM_RECONCILIATION)
 
 # Every name above that a dbt model builds (schema.relation), for the manifest check.
 DBT_RELATIONS = (
@@ -60,6 +63,7 @@ DBT_RELATIONS = (
     INT_TASK_EXECUTIONS_COSTED,
     INT_TASK_EXECUTIONS_WITH_SAVINGS,
     REJECTED_RECORDS,
+    LOAD_RECONCILIATION,
     STREAM_RECONCILIATION,
 )
 

@@ -130,6 +130,12 @@ def test_forget_tenant_leaves_no_trace_and_moves_no_other_figure(env):
     assert removed["analytics.task_executions"] > 0
     assert removed["raw.task_executions"] > 0
 
+    # Before any build, what is left still reconciles: raw = staged + rejected + duplicates
+    # (forget-tenant refreshed the materialized reconciliation views in its transaction).
+    reconciled = cli(env, "dbt", "--", "test", "--select", "assert_staging_reconciles_with_raw")
+    assert reconciled.returncode == 0, reconciled.stdout[-3000:]
+    assert "PASS assert_staging_reconciles_with_raw" in reconciled.stdout
+
     rebuilt = cli(env, "build")
     assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
     assert places_holding_the_tenant(url) == []
