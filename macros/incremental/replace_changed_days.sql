@@ -55,8 +55,15 @@
     model selects exactly those days; a day left without tasks gets none).
 -#}
 {%- macro get_incremental_replace_changed_days_sql(arg_dict) -%}
+    {{ replace_tenant_days(arg_dict, tenant_days_changed()) }}
+{%- endmacro -%}
+
+
+{#- Delete the target's rows of the (tenant_id, activity_date) pairs that `days` (SQL) selects,
+    then insert the selected rows: the body of the strategies that re-build changed days. -#}
+{%- macro replace_tenant_days(arg_dict, days) -%}
     delete from {{ arg_dict['target_relation'] }} as built
-    using ({{ tenant_days_changed() }}) as changed
+    using ({{ days }}) as changed
     where built.tenant_id = changed.tenant_id and built.date = changed.activity_date;
 
     {{ get_incremental_append_sql(arg_dict) }}

@@ -162,9 +162,5 @@
     selected rows (the model selects exactly those of them that are expected).
 -#}
 {%- macro get_incremental_replace_changed_usage_days_sql(arg_dict) -%}
-    delete from {{ arg_dict['target_relation'] }} as built
-    using ({{ usage_days_changed() }}) as changed
-    where built.tenant_id = changed.tenant_id and built.date = changed.activity_date;
-
-    {{ get_incremental_append_sql(arg_dict) }}
+    {{ replace_tenant_days(arg_dict, usage_days_changed()) }}
 {%- endmacro -%}

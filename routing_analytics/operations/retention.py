@@ -299,6 +299,7 @@ def apply_retention(
                 _retain(conn, run, moment)
                 if dry_run:
                     raise _RolledBack
+                refresh_reconciliation(conn)
         except _RolledBack:
             run.dry_run = True
     return run
@@ -343,7 +344,6 @@ def _retain(conn: psycopg.Connection, run: RetentionRun, as_of: datetime) -> Non
     removed["raw.quarantined_lines"] = conn.execute(
         "delete from raw.quarantined_lines where _quarantined_at < %s", (horizons.quarantine,)
     ).rowcount
-    refresh_reconciliation(conn)
     conn.execute(
         "update retention.runs set rows_removed = %s, ran_at = now() where run_id = %s",
         (json.dumps(removed, sort_keys=True), run_id),

@@ -21,19 +21,13 @@ with
 
 -- The days this build writes, with the counts that say what they are built from.
 days_to_build as (
+    select
+        tenant_id,
+        activity_date,
+        new_users
+    from ({{ usage_days_changed() if is_incremental() else usage_days_expected() }}) as usage_days
     {%- if is_incremental() %}
-    select
-        tenant_id,
-        activity_date,
-        new_users
-    from ({{ usage_days_changed() }}) as changed
     where is_expected
-    {%- else %}
-    select
-        tenant_id,
-        activity_date,
-        new_users
-    from ({{ usage_days_expected() }}) as expected
     {%- endif %}
 ),
 
