@@ -59,12 +59,15 @@
 {%- endmacro -%}
 
 
-{#- Delete the target's rows of the (tenant_id, activity_date) pairs that `days` (SQL) selects,
-    then insert the selected rows: the body of the strategies that re-build changed days. -#}
-{%- macro replace_tenant_days(arg_dict, days) -%}
+{#- Delete the target's rows of the (tenant_id, activity_date) pairs that `days` (SQL) selects
+    (`date_column`: the target's day column), then insert the selected rows: the body of the
+    strategies that re-build changed days. -#}
+{%- macro replace_tenant_days(arg_dict, days, date_column='date') -%}
     delete from {{ arg_dict['target_relation'] }} as built
     using ({{ days }}) as changed
-    where built.tenant_id = changed.tenant_id and built.date = changed.activity_date;
+    where
+        built.tenant_id = changed.tenant_id
+        and built.{{ adapter.quote(date_column) }} = changed.activity_date;
 
     {{ get_incremental_append_sql(arg_dict) }}
 {%- endmacro -%}

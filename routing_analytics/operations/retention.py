@@ -6,8 +6,8 @@ transaction, under the scheduled run's lock (a run copying the marts meanwhile w
 deleted rows back):
 
 1. record the horizons in retention.runs; the aggregate marts read the newest
-   detail_kept_from and from then on rebuild only the periods after it (models with the
-   replace_unsealed strategy), so the figures of older periods stay exactly as they are;
+   detail_kept_from and from then on rebuild only the periods after it (their incremental
+   strategies), so the figures of older periods stay exactly as they are;
 2. remember, per tenant and pseudonymous user, the days of the usage events about to go
    (retention.usage_users_seen), so that usage_analytics still counts a user new once;
 3. delete the detail: whole tasks (every version, their routing decisions) that started

@@ -1,18 +1,19 @@
 {#-
-    Incremental with replace_unsealed: a snapshot reads its day and the 59 before (the current
-    and the previous 30-day windows), so every snapshot from 59 days after
-    detail_kept_from() on is rebuilt from its tasks on each run (all of them while retention
-    never ran); older ones are sealed and kept as they are, because retention has deleted
-    tasks they were computed from. Never rebuilt from scratch (full_refresh false): that
-    would lose the sealed snapshots.
+    Incremental with replace_changed_snapshots: a snapshot reads its day and the 59 before
+    (the current and the previous 30-day windows); each run rebuilds only the unsealed
+    snapshots whose 60 days of tasks changed, or that the spine gained
+    (macros/incremental/roi_snapshots_changed.sql), reading the tasks of those tenants from
+    59 days before their first changed snapshot. Snapshots before 59 days after
+    detail_kept_from() are sealed and kept as they are, because retention has deleted tasks
+    they were computed from. Never rebuilt from scratch (full_refresh false): that would lose
+    the sealed snapshots.
 -#}
 {%- set first_open_moment = first_unsealed_period('timestamp') -%}
 {%- set first_open_snapshot_date = first_unsealed_period('date', days_read_before=59) -%}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_unsealed',
-        sealing={'period_column': 'snapshot_date', 'period_type': 'date', 'days_read_before': 59},
+        incremental_strategy='replace_changed_snapshots',
         full_refresh=false,
         on_schema_change='append_new_columns',
         indexes=[
@@ -24,6 +25,25 @@
 
 with
 
+{% if is_incremental() -%}
+snapshots_changed as (
+    select
+        changed.tenant_id,
+        changed.activity_date as snapshot_date
+    from ({{ roi_snapshots_changed() }}) as changed
+    where changed.is_expected
+),
+
+-- A changed snapshot reads its day and the 59 before.
+tenants_changed as (
+    select
+        tenant_id,
+        min(snapshot_date) - 59 as first_read_date
+    from snapshots_changed
+    group by tenant_id
+),
+
+{% endif -%}
 task_executions as (
     select
         tenant_id,
@@ -36,7 +56,8 @@ task_executions as (
         savings,
         is_priced,
         timestamp_start,
-        created_at
+        created_at,
+        _inputs_staged_at
     from {{ ref('task_executions') }}
     -- Older tasks are read by sealed snapshots only.
     where timestamp_start >= {{ first_open_moment }}
@@ -59,6 +80,7 @@ tasks_classified as (
         executions.cost_baseline,
         executions.savings,
         executions.created_at,
+        executions._inputs_staged_at,
         {{ utc_date('executions.timestamp_start') }} as task_date,
         executions.status = 'completed' as is_completed,
         executions.status = 'completed' and executions.is_priced as is_completed_priced,
@@ -74,6 +96,13 @@ tasks_classified as (
         ) as is_default_provider_timed,
         tenants.default_provider_key is not null as has_default_provider
     from task_executions as executions
+    {% if is_incremental() -%}
+    inner join tenants_changed
+        on
+            executions.tenant_id = tenants_changed.tenant_id
+            and executions.timestamp_start
+            >= cast(tenants_changed.first_read_date as timestamp) at time zone 'UTC'
+    {% endif -%}
     left join stg_router__tenants as tenants
         on executions.tenant_id = tenants.tenant_id
 ),
@@ -93,7 +122,9 @@ tenant_days_aggregated as (
         sum(case when is_other_status_priced then cost_actual end) as other_status_cost_usd,
         sum(case when is_completed_timed then 1 else 0 end) as timed_tasks,
         sum(case when is_completed_timed then duration_ms end) as duration_ms,
-        max(created_at) as created_at
+        count(*) as started_tasks,
+        max(created_at) as created_at,
+        max(_inputs_staged_at) as newest_input
     from tasks_classified
     group by tenant_id, task_date
 ),
@@ -125,21 +156,19 @@ task_type_days_aggregated as (
 ),
 
 -- The day spine: every day from a tenant's first task to the newest task day of the
--- warehouse, so a quiet day (or month) still gets its row.
+-- warehouse, so a quiet day (or month) still gets its row. A run's spine covers the days
+-- its changed snapshots read (days before them without a task add nothing to a window).
 task_dates_unioned as (
     select
         tenant_id,
         task_date
     from tenant_days_aggregated
     {%- if is_incremental() %}
-    -- A tenant's sealed snapshots keep its spine starting where it always started.
     union all
     select
         tenant_id,
-        min(snapshot_date) as task_date
-    from {{ this }}
-    where snapshot_date < {{ first_open_snapshot_date }}
-    group by tenant_id
+        snapshot_date as task_date
+    from snapshots_changed
     {%- endif %}
 ),
 
@@ -183,6 +212,8 @@ tenant_days_filled as (
         day_totals.other_status_cost_usd,
         day_totals.duration_ms,
         day_totals.created_at,
+        day_totals.newest_input,
+        coalesce(day_totals.started_tasks, 0) as started_tasks,
         coalesce(day_totals.completed_tasks, 0) as completed_tasks,
         coalesce(day_totals.completed_priced_tasks, 0) as completed_priced_tasks,
         coalesce(day_totals.unpriced_tasks, 0) as unpriced_tasks,
@@ -248,7 +279,9 @@ tenant_windows as (
         sum(completed_priced_tasks) over previous_window as previous_completed_priced_tasks,
         sum(cost_usd) over previous_window as previous_cost_usd,
         sum(savings_usd) over previous_window as previous_savings_usd,
-        max(created_at) over both_windows as created_at
+        sum(started_tasks) over both_windows as window_tasks,
+        max(created_at) over both_windows as created_at,
+        max(newest_input) over both_windows as newest_input
     from tenant_days_filled
     window
         current_window as (
@@ -408,9 +441,17 @@ windows_joined as (
         tenant_windows.duration_ms,
         productivity.routed_duration_ms,
         productivity.default_pace_duration_ms,
+        tenant_windows.window_tasks,
         tenant_windows.created_at,
+        tenant_windows.newest_input,
         coalesce(tenant_windows.previous_completed_priced_tasks, 0) > 0 as has_previous_window
     from tenant_windows
+    {% if is_incremental() -%}
+    inner join snapshots_changed
+        on
+            tenant_windows.tenant_id = snapshots_changed.tenant_id
+            and tenant_windows.snapshot_date = snapshots_changed.snapshot_date
+    {% endif -%}
     left join most_efficient_providers as efficient
         on
             tenant_windows.tenant_id = efficient.tenant_id
@@ -458,7 +499,9 @@ final as (
             as cost_trend,
         {{ trend_direction('savings_usd', 'previous_savings_usd', 'has_previous_window') }}
             as savings_trend,
-        created_at
+        created_at,
+        cast(window_tasks as bigint) as window_tasks_60d,
+        newest_input as _inputs_staged_at
     from windows_joined
     where snapshot_date >= {{ first_open_snapshot_date }}
 )
