@@ -75,14 +75,17 @@
 
 
 {#-
-    For an aggregate mart of periods (provider_performance): the time ranges whose periods
-    it re-builds. Per changed tenant-day (tenant_days_changed), that tenant's range from the
-    earlier of the day's week and month start to the later of their ends: every period of
-    the tenant that contains the day lies inside it, and so do all of its tasks. Per changed
-    day, a global range (tenant_id null) for the global rows: the global level's period of
-    the day, or the day itself for hourly periods; and the period of every global row that
-    no longer adds up from its tenants' rows (a tenant forgotten). A row is re-built when its period lies
-    inside a range of its tenant (or a global range, for a global row).
+    For an aggregate mart of periods (provider_performance): what it re-builds, and which
+    tasks that reads. Per changed tenant-day (tenant_days_changed), the day itself
+    (changed_start, changed_end) and the tenant's range to read, from the earlier of the
+    day's week and month start to the later of their ends: every period of the tenant that
+    overlaps the day (its hours, the day, its week, its month) lies inside it, and so do all
+    of its tasks. Per changed day, a global row (tenant_id null): the day, read over the
+    global level's period of the day (or the day itself for hourly periods); and the period
+    of every global row that no longer adds up from its tenants' rows (a tenant forgotten).
+    A row is re-built when its period overlaps the changed span of a row of its tenant (or of
+    a global row, for a global row): the hours and day of another day of the same month keep
+    their figures, as their tasks did.
 -#}
 {%- macro period_ranges_changed(global_datepart, changed_days=none) -%}
     {%- set day_start = "cast(days.activity_date as timestamp) at time zone 'UTC'" -%}
@@ -96,7 +99,9 @@
         greatest(
             {{ dbt.dateadd('week', 1, dbt.date_trunc('week', day_start)) }},
             {{ dbt.dateadd('month', 1, dbt.date_trunc('month', day_start)) }}
-        ) as range_end
+        ) as range_end,
+        {{ day_start }} as changed_start,
+        {{ dbt.dateadd('day', 1, day_start) }} as changed_end
     from days_changed as days
     union
     select distinct
@@ -105,7 +110,9 @@
         greatest(
             {{ dbt.dateadd('day', 1, day_start) }},
             {{ dbt.dateadd(global_datepart, 1, dbt.date_trunc(global_datepart, day_start)) }}
-        ) as range_end
+        ) as range_end,
+        {{ day_start }} as changed_start,
+        {{ dbt.dateadd('day', 1, day_start) }} as changed_end
     from days_changed as days
     -- A global row that no longer adds up from its tenants' rows of the same period (a
     -- tenant forgotten, `routing-analytics forget-tenant`, leaves every other day alike).
@@ -113,7 +120,9 @@
     select
         cast(null as {{ dbt.type_string() }}) as tenant_id,
         global_rows.period_start as range_start,
-        global_rows.period_end as range_end
+        global_rows.period_end as range_end,
+        global_rows.period_start as changed_start,
+        global_rows.period_end as changed_end
     from {{ this }} as global_rows
     cross join lateral (
         select
@@ -137,12 +146,13 @@
 
 
 {#- Whether `row` (a relation alias with tenant_id, period_start, period_end) is a period
-    that period_ranges_changed() re-builds; `ranges` is an alias of its rows. -#}
+    that period_ranges_changed() re-builds: it overlaps the changed span of a row of its
+    tenant; `ranges` is an alias of its rows. -#}
 {#- Indented for its place in provider_performance (the condition twelve spaces in), so that
     sqlfluff reads the model's incremental branch as laid out. -#}
 {%- macro period_in_changed_range(row, ranges) -%}
-    {{ row }}.period_start >= {{ ranges }}.range_start
-            and {{ row }}.period_end <= {{ ranges }}.range_end
+    {{ row }}.period_start < {{ ranges }}.changed_end
+            and {{ row }}.period_end > {{ ranges }}.changed_start
             and (
                 {{ row }}.tenant_id = {{ ranges }}.tenant_id
                 or ({{ row }}.tenant_id is null and {{ ranges }}.tenant_id is null)

@@ -302,7 +302,8 @@ final as (
 select final.*
 from final
 {%- if is_incremental() %}
--- Only the periods inside a changed range: the others read only part of their tasks here.
+-- Only the periods that overlap a changed day: the others read only part of their tasks
+-- here, or kept theirs.
 where
     exists (
         select 1
