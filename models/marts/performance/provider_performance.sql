@@ -28,6 +28,14 @@
     ) }}
 {%- endif %}
 {%- set global_datepart = dict(levels)[global_level] -%}
+{#- The key of a bucket in period_keys_changed: an hour's day, else the period's start. -#}
+{%- set period_key -%}
+    case
+        when tasks_bucketed.aggregation_level = 'hourly'
+            then {{ dbt.date_trunc('day', 'tasks_bucketed.period_start') }}
+        else tasks_bucketed.period_start
+    end
+{%- endset -%}
 {#- How this mart's own rows give a tenant's day (macro tenant_days_changed). -#}
 {%- set changed_days = {
     'row_date': "cast(period_start at time zone 'UTC' as date)",
@@ -93,6 +101,29 @@ task_executions_of_changed_ranges as (
     )
 ),
 
+-- The periods that overlap a changed day, per level and tenant (null: global), hours keyed
+-- by their day: the only buckets the aggregation below needs (the rest of the tasks read
+-- serve the weeks and months).
+period_keys_changed as (
+    select distinct
+        changed_periods.aggregation_level,
+        ranges_changed.tenant_id,
+        changed_periods.period_key
+    from ranges_changed
+    cross join lateral (
+        values
+        {%- for level, datepart in levels %}
+        (
+            '{{ level }}',
+            {{ dbt.date_trunc(
+                'day' if datepart == 'hour' else datepart, 'ranges_changed.changed_start'
+            ) }}
+        )
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    ) as changed_periods (aggregation_level, period_key)
+),
+
 {% endif %}
 
 -- What each metric covers, decided per task (see the model's description): durations only
@@ -146,6 +177,33 @@ tasks_bucketed as (
     ) as periods (aggregation_level, period_start)
 ),
 
+{% if is_incremental() %}
+
+-- Only the buckets of the periods that overlap a changed day (the other tasks read serve
+-- the weeks and months).
+tasks_bucketed_changed as (
+    select tasks_bucketed.*
+    from tasks_bucketed
+    where
+        (tasks_bucketed.aggregation_level, tasks_bucketed.tenant_id, {{ period_key }}) in (
+            select
+                period_keys_changed.aggregation_level,
+                period_keys_changed.tenant_id,
+                period_keys_changed.period_key
+            from period_keys_changed
+            where period_keys_changed.tenant_id is not null
+        )
+        or (tasks_bucketed.aggregation_level, {{ period_key }}) in (
+            select
+                period_keys_changed.aggregation_level,
+                period_keys_changed.period_key
+            from period_keys_changed
+            where period_keys_changed.tenant_id is null
+        )
+),
+
+{% endif %}
+
 -- Per tenant and across tenants in one pass. Every figure comes straight from the tasks of
 -- the period: percentiles are never derived from smaller periods, and the averages are
 -- taken from exact sums and counts in the last step.
@@ -176,7 +234,7 @@ periods_aggregated as (
         {{ percentile_disc(0.99, 'completed_duration_ms') }} as p99_duration_ms,
         max(created_at) as created_at,
         max(_inputs_staged_at) as _inputs_staged_at
-    from tasks_bucketed
+    from {{ 'tasks_bucketed_changed' if is_incremental() else 'tasks_bucketed' }}
     group by grouping sets (
         (aggregation_level, provider_used, period_start, tenant_id),
         (aggregation_level, provider_used, period_start)
