@@ -20,9 +20,7 @@
         ) }}
     {%- endif -%}
     {%- set first_open_date = first_unsealed_period('date') -%}
-    select coalesce(tasks.tenant_id, built.tenant_id) as tenant_id,
-        coalesce(tasks.activity_date, built.activity_date) as activity_date
-    from (
+    {%- set expected -%}
         select
             tenant_id,
             {{ utc_date('timestamp_start') }} as activity_date,
@@ -31,8 +29,8 @@
         from {{ ref('task_executions') }}
         where timestamp_start >= {{ first_open_date }}
         group by tenant_id, {{ utc_date('timestamp_start') }}
-    ) as tasks
-    full outer join (
+    {%- endset -%}
+    {%- set built -%}
         select
             tenant_id,
             {{ days['row_date'] }} as activity_date,
@@ -41,11 +39,35 @@
         from {{ this }}
         where {{ days.get('row_filter', 'true') }} and {{ days['row_date'] }} >= {{ first_open_date }}
         group by tenant_id, {{ days['row_date'] }}
-    ) as built
-        on tasks.tenant_id = built.tenant_id and tasks.activity_date = built.activity_date
+    {%- endset -%}
+    {{ tenant_days_differing(expected, built, ['tasks', 'newest_input']) }}
+{%- endmacro -%}
+
+
+{#-
+    The (tenant_id, activity_date) pairs where what a mart's rows were built from (`built`,
+    SQL) differs from what they must be built from now (`expected`, SQL): a pair on one side
+    only, or another value of a `fingerprint` column (both sides name them alike).
+    is_expected: the pair belongs in the mart (false: its row goes); `carried`: columns of
+    `expected` passed on.
+-#}
+{%- macro tenant_days_differing(expected, built, fingerprint, carried=[]) -%}
+    select
+        coalesce(expected.tenant_id, built.tenant_id) as tenant_id,
+        coalesce(expected.activity_date, built.activity_date) as activity_date,
+        expected.tenant_id is not null as is_expected
+        {%- for column in carried %},
+        expected.{{ column }}
+        {%- endfor %}
+    from ({{ expected }}) as expected
+    full outer join ({{ built }}) as built
+        on expected.tenant_id = built.tenant_id and expected.activity_date = built.activity_date
     where
-        tasks.tasks is distinct from built.tasks
-        or tasks.newest_input is distinct from built.newest_input
+        expected.tenant_id is null
+        or built.tenant_id is null
+        {%- for column in fingerprint %}
+        or expected.{{ column }} is distinct from built.{{ column }}
+        {%- endfor %}
 {%- endmacro -%}
 
 

@@ -58,7 +58,7 @@
             rows between 59 preceding and current row
         )
     )
-    select tenant_id, snapshot_date, window_tasks, newest_input
+    select tenant_id, snapshot_date as activity_date, window_tasks, newest_input
     from snapshot_inputs
     where snapshot_date >= {{ first_open_snapshot_date }}
 {%- endmacro -%}
@@ -75,37 +75,21 @@
     snapshot once.
 -#}
 {%- macro roi_snapshots_changed() -%}
-    {%- set first_open_snapshot_date = first_unsealed_period('date', days_read_before=59) -%}
-    {#- In a unit test `this` is the name of the fixture, which has the columns. -#}
-    {%- set built_columns = ['window_tasks_60d', '_inputs_staged_at'] if this is string else
-        adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-    {%- set has_fingerprint = 'window_tasks_60d' in built_columns
-        and '_inputs_staged_at' in built_columns -%}
-    select
-        coalesce(expected.tenant_id, built.tenant_id) as tenant_id,
-        coalesce(expected.snapshot_date, built.snapshot_date) as activity_date,
-        expected.tenant_id is not null as is_expected
-    from ({{ roi_snapshots_expected() }}) as expected
-    full outer join (
+    {%- set built -%}
         select
             tenant_id,
-            snapshot_date,
-            {%- if has_fingerprint %}
-            window_tasks_60d,
-            _inputs_staged_at
+            snapshot_date as activity_date,
+            {%- if built_has_columns(['window_tasks_60d', '_inputs_staged_at']) %}
+            window_tasks_60d as window_tasks,
+            _inputs_staged_at as newest_input
             {%- else %}
-            cast(null as bigint) as window_tasks_60d,
-            cast(null as timestamptz) as _inputs_staged_at
+            cast(null as bigint) as window_tasks,
+            cast(null as timestamptz) as newest_input
             {%- endif %}
         from {{ this }}
-        where snapshot_date >= {{ first_open_snapshot_date }}
-    ) as built
-        on expected.tenant_id = built.tenant_id and expected.snapshot_date = built.snapshot_date
-    where
-        expected.tenant_id is null
-        or built.tenant_id is null
-        or expected.window_tasks is distinct from built.window_tasks_60d
-        or expected.newest_input is distinct from built._inputs_staged_at
+        where snapshot_date >= {{ first_unsealed_period('date', days_read_before=59) }}
+    {%- endset -%}
+    {{ tenant_days_differing(roi_snapshots_expected(), built, ['window_tasks', 'newest_input']) }}
 {%- endmacro -%}
 
 

@@ -117,42 +117,26 @@
     unsealed day once.
 -#}
 {%- macro usage_days_changed() -%}
-    {%- set first_open_date = first_unsealed_period('date') -%}
-    {#- In a unit test `this` is the name of the fixture, which has the columns. -#}
-    {%- set built_columns = ['usage_events', '_inputs_staged_at'] if this is string else
-        adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-    {%- set has_fingerprint = 'usage_events' in built_columns
-        and '_inputs_staged_at' in built_columns -%}
-    select
-        coalesce(expected.tenant_id, built.tenant_id) as tenant_id,
-        coalesce(expected.activity_date, built.date) as activity_date,
-        expected.tenant_id is not null as is_expected,
-        expected.new_users
-    from ({{ usage_days_expected() }}) as expected
-    full outer join (
+    {%- set built -%}
         select
             tenant_id,
-            date,
-            tasks_created,
+            date as activity_date,
+            tasks_created as tasks,
             new_users,
-            {%- if has_fingerprint %}
+            {%- if built_has_columns(['usage_events', '_inputs_staged_at']) %}
             usage_events,
-            _inputs_staged_at
+            _inputs_staged_at as newest_input
             {%- else %}
             cast(null as bigint) as usage_events,
-            cast(null as timestamptz) as _inputs_staged_at
+            cast(null as timestamptz) as newest_input
             {%- endif %}
         from {{ this }}
-        where date >= {{ first_open_date }}
-    ) as built
-        on expected.tenant_id = built.tenant_id and expected.activity_date = built.date
-    where
-        expected.tenant_id is null
-        or built.tenant_id is null
-        or expected.tasks is distinct from built.tasks_created
-        or expected.usage_events is distinct from built.usage_events
-        or expected.new_users is distinct from built.new_users
-        or expected.newest_input is distinct from built._inputs_staged_at
+        where date >= {{ first_unsealed_period('date') }}
+    {%- endset -%}
+    {{ tenant_days_differing(
+        usage_days_expected(), built, ['tasks', 'usage_events', 'new_users', 'newest_input'],
+        carried=['new_users']
+    ) }}
 {%- endmacro -%}
 
 
