@@ -151,21 +151,32 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# dbt's unit tests take longer than all the data tests of a build together, and they test the
+# models' SQL, not the data: they run once per test session, in the build of the shared
+# `warehouse` (and in `make test-fast`); every other build of a test leaves them out.
+WITHOUT_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
+
+
 def load_and_build(
     url: str,
     folder: Path,
     options: GenerateOptions,
     before_build: Callable[[str, GenerateResult], None] | None = None,
+    *,
+    unit_tests: bool = False,
 ) -> Warehouse:
     """Generated data loaded into the database of `url` and built with dbt build
-    --full-refresh (state, such as the pseudonym key, in folder/state)."""
+    --full-refresh (state, such as the pseudonym key, in folder/state); dbt's unit tests
+    only when asked."""
     generated = generate(options)
     env = cli_environment(url, folder / "state")
     loaded = cli(env, "load", str(options.out_dir))
     assert loaded.returncode == 0, loaded.stderr
     if before_build is not None:
         before_build(url, generated)
-    built = cli(env, "build", "--full-refresh")
+    built = cli(
+        env, "build", "--full-refresh", *(() if unit_tests else ("--", *WITHOUT_UNIT_TESTS))
+    )
     assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-2000:]
     return Warehouse(url=url, generated=generated, env=env)
 
@@ -292,8 +303,8 @@ def published_copy(published: Warehouse, server_url: str, tmp_path: Path) -> Ite
 @pytest.fixture(scope="session")
 def warehouse(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     """Fixture data with faults, loaded and built once per test run (dbt build
-    --full-refresh: models, data tests, unit tests). Shared: tests read it and must not
-    change it."""
+    --full-refresh: models, data tests, and the session's one run of dbt's unit tests).
+    Shared: tests read it and must not change it."""
 
     def build(url: str, folder: Path) -> Warehouse:
         options = GenerateOptions(
@@ -309,7 +320,7 @@ def warehouse(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         def land_one_by_hand(url: str, generated: GenerateResult) -> None:
             land_by_hand(url, generated.files["task_executions"][0])
 
-        return load_and_build(url, folder, options, land_one_by_hand)
+        return load_and_build(url, folder, options, land_one_by_hand, unit_tests=True)
 
     with shared_warehouse(server_url, tmp_path_factory, "warehouse", build) as built:
         yield built

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import built_database, cli, rows
+from conftest import WITHOUT_UNIT_TESTS, built_database, cli, rows
 from psycopg import sql
 
 from routing_analytics.tools.generate import GenerateOptions
@@ -136,7 +136,7 @@ def test_forget_tenant_leaves_no_trace_and_moves_no_other_figure(env):
     assert reconciled.returncode == 0, reconciled.stdout[-3000:]
     assert "PASS assert_staging_reconciles_with_raw" in reconciled.stdout
 
-    rebuilt = cli(env, "build")
+    rebuilt = cli(env, "build", "--", *WITHOUT_UNIT_TESTS)
     assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
     assert places_holding_the_tenant(url) == []
     assert figures(url) == before

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import Warehouse, built_database, cli
+from conftest import WITHOUT_UNIT_TESTS, Warehouse, built_database, cli
 
 from routing_analytics.tools.generate import GenerateOptions, generate
 
@@ -205,7 +205,7 @@ def test_a_rebuild_after_retention_changes_no_aggregate(
 ) -> None:
     """--full-refresh rebuilds task_executions from what is left; the aggregates rebuild
     their unsealed periods from it (sealed ones are kept), and every figure is the same."""
-    rebuilt = cli(warehouse.env, "build", "--full-refresh")
+    rebuilt = cli(warehouse.env, "build", "--full-refresh", "--", *WITHOUT_UNIT_TESTS)
     assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
     assert aggregate_rows(warehouse.url) == retained["before"]["aggregates"]
 
@@ -294,7 +294,7 @@ def test_a_late_record_of_a_sealed_day_moves_no_aggregate_and_goes_next_time(
     late_file = tmp_path / "task_executions_late_after_retention.jsonl"
     late_file.write_text(json.dumps(record) + "\n")
     assert cli(warehouse.env, "load", str(late_file)).returncode == 0
-    built = cli(warehouse.env, "build")
+    built = cli(warehouse.env, "build", "--", *WITHOUT_UNIT_TESTS)
     assert built.returncode == 0, built.stdout[-3000:]
 
     published = "select count(*) from analytics.task_executions where id = %s"
@@ -380,6 +380,6 @@ def test_a_database_loaded_by_an_older_version_builds(
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("drop schema retention cascade")
         conn.execute("delete from raw.ddl_versions")
-    built = cli(cli_env, "build")
+    built = cli(cli_env, "build", "--", *WITHOUT_UNIT_TESTS)
     assert built.returncode == 0, built.stdout[-3000:]
     assert query(database_url, "select count(*) from retention.runs") == [(0,)]
