@@ -97,7 +97,15 @@ def test_a_throwaway_server_asks_for_a_password_too(tmp_path):
         parts = urlsplit(url)
         assert parts.password
         with psycopg.connect(url) as conn:
-            assert conn.execute("select 1").fetchone() == (1,)
+            # A SCRAM verifier of one iteration (the password is a random token: cheap
+            # connections, no weaker check).
+            verifier = "select rolpassword from pg_authid where rolname = current_user"
+            assert conn.execute(verifier).fetchone()[0].startswith("SCRAM-SHA-256$1:")
         without = urlunsplit(parts._replace(netloc=f"postgres@{parts.hostname}:{parts.port}"))
         with pytest.raises(psycopg.OperationalError, match="password"):
             psycopg.connect(without).close()
+        wrong = urlunsplit(
+            parts._replace(netloc=f"postgres:{'0' * 32}@{parts.netloc.split('@')[1]}")
+        )
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            psycopg.connect(wrong).close()
