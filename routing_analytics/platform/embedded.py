@@ -49,8 +49,10 @@ def status(settings: Settings) -> ServerStatus:
     return ServerStatus(running=_process_alive(pid), pid=pid, port=port)
 
 
-def start(settings: Settings) -> bool:
-    """Start the server unless it runs already; returns True when it was started now."""
+def start(settings: Settings, *, password_iterations: int | None = None) -> bool:
+    """Start the server unless it runs already; returns True when it was started now.
+    `password_iterations`: SCRAM iterations of the password it gives the superuser
+    (PostgreSQL's default when None)."""
     current = status(settings)
     if current.running:
         if current.port != settings.port:
@@ -58,7 +60,7 @@ def start(settings: Settings) -> bool:
                 f"the embedded PostgreSQL already runs on port {current.port}, not "
                 f"{settings.port}; run `routing-analytics db stop` first"
             )
-        _require_password(settings)
+        _require_password(settings, password_iterations)
         _ensure_database(settings)
         return False
     _refuse_taken_port(settings.port)
@@ -80,12 +82,12 @@ def start(settings: Settings) -> bool:
         system_user,
     )
     _wait_until_accepting(settings)
-    _require_password(settings)
+    _require_password(settings, password_iterations)
     _ensure_database(settings)
     return True
 
 
-def _require_password(settings: Settings) -> None:
+def _require_password(settings: Settings, iterations: int | None) -> None:
     """A new cluster (initdb trusts local connections) or one made by an earlier version:
     give the superuser the password of the settings, then make every connection prove it."""
     password = _password(settings)
@@ -93,6 +95,8 @@ def _require_password(settings: Settings) -> None:
     if password is None or not TRUST.search(hba.read_text()):
         return
     with psycopg.connect(_admin_url(settings), autocommit=True) as conn:
+        if iterations is not None:
+            conn.execute(sql.SQL("set scram_iterations = {}").format(sql.Literal(iterations)))
         conn.execute(
             sql.SQL("alter user {} password {}").format(
                 sql.Identifier(EMBEDDED_USER), sql.Literal(password)

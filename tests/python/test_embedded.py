@@ -105,7 +105,7 @@ def test_a_throwaway_server_asks_for_a_password_too(tmp_path):
         with pytest.raises(psycopg.OperationalError, match="password"):
             psycopg.connect(without).close()
         wrong = urlunsplit(
-            parts._replace(netloc=f"postgres:{'0' * 32}@{parts.netloc.split('@')[1]}")
+            parts._replace(netloc=f"postgres:{'0' * 32}@{parts.hostname}:{parts.port}")
         )
         with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
             psycopg.connect(wrong).close()
