@@ -124,6 +124,8 @@
                             select attnum from pg_catalog.pg_attribute
                             where attrelid = index.indrelid and attname = 'tenant_id'
                         )
+                        -- A partition's index goes with its partitioned table's.
+                        and not index_class.relispartition
                 loop
                     execute format('drop index %I.%I',
                         relation.schema_name, stray_index.index_name);

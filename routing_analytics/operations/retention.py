@@ -326,8 +326,10 @@ def _retain(conn: psycopg.Connection, run: RetentionRun, as_of: datetime) -> Non
             removed[f"{schema}.{table}"] = _delete_forgotten_raw_rows(conn, schema, table, stream)
         removed[f"raw.{stream}"] += dropped
     removed[f"{BASE_ROUTING_DECISIONS}"] += conn.execute(EMBEDDED_DECISIONS_DELETE).rowcount
+    task_months_dropped = _drop_forgotten_task_months(conn, horizons.detail)
     for relation, statement in DETAIL_DELETES.items():
         removed[relation] = conn.execute(statement, params).rowcount
+    removed[TASK_EXECUTIONS] += task_months_dropped
     # The data-quality review tables (dbt store_failures) list tasks: they go with them.
     for schema, table in db.tables_with_column(conn, "timestamp_start"):
         if not schema.endswith("dbt_test__audit"):
@@ -366,10 +368,11 @@ def _record_run(conn: psycopg.Connection, horizons: Horizons, as_of: datetime) -
     return int(row[0])
 
 
-# The monthly landing partitions of a raw table (loader/ddl/raw.sql) with the end of their
-# range: task_executions_2026_11 ends at 2026-12-01, task_executions_before_2026_11 at
-# 2026-11-01 (UTC).
-LANDING_PARTITIONS = """
+# The monthly partitions of a table with the end of their range: task_executions_2026_11
+# ends at 2026-12-01, task_executions_before_2026_11 at 2026-11-01 (UTC). Raw tables are
+# partitioned by landing month (loader/ddl/raw.sql), the task mart by the tasks' month
+# (macros/partitions/).
+MONTH_PARTITIONS = """
 select
     child.relname,
     case
@@ -390,7 +393,7 @@ def _drop_forgotten_partitions(conn: psycopg.Connection, stream: str, detail: da
     Only months that ended before the detail horizon can qualify; each is checked row by row
     against forgotten_raw_rows, since a late-landed record of a recent task may sit in one."""
     rows_dropped = 0
-    for partition, landed_before in conn.execute(LANDING_PARTITIONS, (f"raw.{stream}",)):
+    for partition, landed_before in conn.execute(MONTH_PARTITIONS, (f"raw.{stream}",)):
         if landed_before > detail:
             break
         table = sql.Identifier("raw", partition)
@@ -410,6 +413,21 @@ def _drop_forgotten_partitions(conn: psycopg.Connection, stream: str, detail: da
         if kept == 0:
             conn.execute(sql.SQL("drop table {}").format(table))
             rows_dropped += held
+    return rows_dropped
+
+
+def _drop_forgotten_task_months(conn: psycopg.Connection, detail: datetime) -> int:
+    """Drop the months of the task mart that ended before the detail horizon: every task in
+    them is forgotten (forgotten_tasks holds every task that started before it), so the
+    month goes whole, without a row-by-row delete. Returns the rows they held."""
+    rows_dropped = 0
+    for partition, ended_before in conn.execute(MONTH_PARTITIONS, (TASK_EXECUTIONS,)):
+        if ended_before > detail:
+            break
+        table = sql.Identifier(TASK_EXECUTIONS.split(".")[0], partition)
+        held = conn.execute(sql.SQL("select count(*) from {}").format(table)).fetchone()
+        conn.execute(sql.SQL("drop table {}").format(table))
+        rows_dropped += held[0] if held else 0
     return rows_dropped
 
 

@@ -53,6 +53,26 @@ where class.relnamespace = %s::regnamespace and class.relkind in ('r', 'p')
 order by 1
 """
 
+# The tables to copy into a new standby: a partition is copied with its partitioned table.
+TABLES_TO_COPY = """
+select class.relname, pg_catalog.pg_get_partkeydef(class.oid)
+from pg_catalog.pg_class as class
+where
+    class.relnamespace = %s::regnamespace
+    and class.relkind in ('r', 'p')
+    and not class.relispartition
+order by 1
+"""
+
+# A partitioned table's partitions: the name and the bounds clause of each.
+PARTITIONS = """
+select child.relname, pg_catalog.pg_get_expr(child.relpartbound, child.oid)
+from pg_catalog.pg_inherits as inheritance
+inner join pg_catalog.pg_class as child on inheritance.inhrelid = child.oid
+where inheritance.inhparent = %s::regclass
+order by 1
+"""
+
 
 # Relations dbt leaves behind when it is killed between creating and renaming them.
 DBT_LEFTOVERS = r"""
@@ -61,6 +81,7 @@ from pg_catalog.pg_class as class
 inner join pg_catalog.pg_namespace as namespace on namespace.oid = class.relnamespace
 where class.relkind in ('r', 'v', 'm', 'p')
   and (class.relname like '%\_\_dbt\_backup' or class.relname like '%\_\_dbt\_tmp%')
+  and not class.relispartition
   and namespace.nspname not in ('pg_catalog', 'information_schema', 'raw')
 """
 
@@ -95,14 +116,24 @@ def prepare_next(settings: Settings) -> bool:
         conn.execute(sql.SQL("create schema {}").format(sql.Identifier(STANDBY_SCHEMA)))
         if not _schema_exists(conn, PUBLISHED_SCHEMA):
             return True
-        for table in _tables(conn, PUBLISHED_SCHEMA):
-            live, copy = (
-                sql.Identifier(PUBLISHED_SCHEMA, table),
-                sql.Identifier(STANDBY_SCHEMA, table),
-            )
-            conn.execute(sql.SQL("create table {} (like {} including all)").format(copy, live))
-            conn.execute(sql.SQL("insert into {} select * from {}").format(copy, live))
+        for table, partition_key in conn.execute(TABLES_TO_COPY, (PUBLISHED_SCHEMA,)).fetchall():
+            _copy_table(conn, table, partition_key)
     return True
+
+
+def _copy_table(conn: psycopg.Connection, table: str, partition_key: str | None) -> None:
+    """The standby's copy of a live table, partitioned as it is, with the same partitions
+    (`partition_key` is the catalog's text, e.g. RANGE (timestamp_start))."""
+    live, copy = sql.Identifier(PUBLISHED_SCHEMA, table), sql.Identifier(STANDBY_SCHEMA, table)
+    layout = sql.SQL(" partition by " + partition_key) if partition_key else sql.SQL("")
+    conn.execute(sql.SQL("create table {} (like {} including all){}").format(copy, live, layout))
+    for partition, bounds in conn.execute(PARTITIONS, (live.as_string(conn),)).fetchall():
+        conn.execute(
+            sql.SQL("create table {} partition of {} {}").format(
+                sql.Identifier(STANDBY_SCHEMA, partition), copy, sql.SQL(bounds)
+            )
+        )
+    conn.execute(sql.SQL("insert into {} select * from {}").format(copy, live))
 
 
 def swap_in_next(settings: Settings, judged_loads: list[int]) -> None:

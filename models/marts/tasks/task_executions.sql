@@ -1,11 +1,17 @@
 {#- The second index is the design's idx_task_exec_cost, wide enough that the ROI calculator,
-    the savings counter and the provider comparison read the index only. -#}
+    the savings counter and the provider comparison read the index only. One partition per
+    UTC month of timestamp_start (macros/partitions/): a unique index of a partitioned table
+    must include its partition key, so the unique index is (tenant_id, id, timestamp_start)
+    and the data test unique_combination_of_columns keeps (tenant_id, id) unique. -#}
 {{
     config(
         materialized='incremental',
         unique_key=['tenant_id', 'id'],
-        incremental_strategy='delete+insert',
+        incremental_strategy='delete_insert_by_month',
         on_schema_change='append_new_columns',
+        meta={'partitioned_by_month': 'timestamp_start'},
+        pre_hook="{{ partition_by_month_in_place(this) }}",
+        post_hook="{{ name_month_partitions(this) }}",
         indexes=[
             {'columns': ['tenant_id', 'timestamp_start']},
             {'columns': [
@@ -15,7 +21,7 @@
             {'columns': ['tenant_id', 'provider_used']},
             {'columns': ['tenant_id', 'task_type', 'provider_used']},
             {'columns': ['tenant_id', 'status', 'timestamp_start']},
-            {'columns': ['tenant_id', 'id'], 'unique': true},
+            {'columns': ['tenant_id', 'id', 'timestamp_start'], 'unique': true},
             {'columns': ['_inputs_staged_at']},
         ],
     )
