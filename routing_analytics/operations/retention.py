@@ -321,10 +321,10 @@ def _retain(conn: psycopg.Connection, run: RetentionRun, as_of: datetime) -> Non
     run.users_remembered = conn.execute(USERS_REMEMBERED).rowcount
     removed = run.rows_removed
     for stream in ("task_executions", "routing_decisions", "usage_events"):
-        dropped = _drop_forgotten_partitions(conn, stream, horizons.detail)
         for schema, table in (("raw", stream), ("staging", f"base_router__{stream}")):
-            removed[f"{schema}.{table}"] = _delete_forgotten_raw_rows(conn, schema, table, stream)
-        removed[f"raw.{stream}"] += dropped
+            dropped = _drop_forgotten_partitions(conn, schema, table, stream, horizons.detail)
+            deleted = _delete_forgotten_raw_rows(conn, schema, table, stream)
+            removed[f"{schema}.{table}"] = dropped + deleted
     removed[f"{BASE_ROUTING_DECISIONS}"] += conn.execute(EMBEDDED_DECISIONS_DELETE).rowcount
     task_months_dropped = _drop_forgotten_task_months(conn, horizons.detail)
     for relation, statement in DETAIL_DELETES.items():
@@ -370,8 +370,8 @@ def _record_run(conn: psycopg.Connection, horizons: Horizons, as_of: datetime) -
 
 # The monthly partitions of a table with the end of their range: task_executions_2026_11
 # ends at 2026-12-01, task_executions_before_2026_11 at 2026-11-01 (UTC). Raw tables are
-# partitioned by landing month (loader/ddl/raw.sql), the task mart by the tasks' month
-# (macros/partitions/).
+# partitioned by landing month (loader/ddl/raw.sql), and so is the staging base table of
+# tasks; the task mart by the tasks' month (macros/partitions/).
 MONTH_PARTITIONS = """
 select
     child.relname,
@@ -387,16 +387,19 @@ order by 2
 """
 
 
-def _drop_forgotten_partitions(conn: psycopg.Connection, stream: str, detail: datetime) -> int:
-    """Drop the landing months of raw.<stream> that hold forgotten rows only: a whole month
-    goes at the cost of a catalog change, without a row-by-row delete (and its dead rows).
-    Only months that ended before the detail horizon can qualify; each is checked row by row
-    against forgotten_raw_rows, since a late-landed record of a recent task may sit in one."""
+def _drop_forgotten_partitions(
+    conn: psycopg.Connection, schema: str, table: str, stream: str, detail: datetime
+) -> int:
+    """Drop the landing months of a table of raw rows (raw.<stream>, or its staging base
+    table) that hold forgotten rows only: a whole month goes at the cost of a catalog
+    change, without a row-by-row delete (and its dead rows). Only months that ended before
+    the detail horizon can qualify; each is checked row by row against forgotten_raw_rows,
+    since a late-landed record of a recent task may sit in one."""
     rows_dropped = 0
-    for partition, landed_before in conn.execute(MONTH_PARTITIONS, (f"raw.{stream}",)):
+    for partition, landed_before in conn.execute(MONTH_PARTITIONS, (f"{schema}.{table}",)):
         if landed_before > detail:
             break
-        table = sql.Identifier("raw", partition)
+        month = sql.Identifier(schema, partition)
         held, kept = conn.execute(
             sql.SQL(
                 """
@@ -407,11 +410,11 @@ def _drop_forgotten_partitions(conn: psycopg.Connection, stream: str, detail: da
                     and forgotten._load_id = landed._load_id
                     and forgotten._line_number = landed._line_number
                 """
-            ).format(table),
+            ).format(month),
             (stream,),
         ).fetchone() or (0, 0)
         if kept == 0:
-            conn.execute(sql.SQL("drop table {}").format(table))
+            conn.execute(sql.SQL("drop table {}").format(month))
             rows_dropped += held
     return rows_dropped
 

@@ -1,8 +1,9 @@
-"""analytics.task_executions is partitioned by the UTC month of timestamp_start
-(macros/partitions/): a table built before the partitioning becomes partitioned with the same
-rows, a late record for an old month gets its month's partition without a manual step, a
-query of a time window reads only its months through an index, a full refresh keeps the
-partitions' names, and retention drops a month that ended before its horizon whole."""
+"""analytics.task_executions is partitioned by the UTC month of timestamp_start, and
+staging.base_router__task_executions by landing month as raw is (macros/partitions/): a
+table built before the partitioning becomes partitioned with the same rows, a late record
+for an old month gets its month's partition without a manual step, a query of a time window
+reads only its months through an index, a full refresh keeps the partitions' names, and
+retention drops a month that ended before its horizon whole."""
 
 from __future__ import annotations
 
@@ -109,8 +110,10 @@ def test_the_task_mart_is_partitioned_by_month_and_a_late_month_gets_its_partiti
     )
     assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-2000:]
 
-    kind = "select relkind from pg_class where oid = 'analytics.task_executions'::regclass"
-    assert rows(url, kind) == [("p",)]
+    kind = "select relkind from pg_class where oid = %s::regclass"
+    with psycopg.connect(url) as conn:
+        for table in ("analytics.task_executions", "staging.base_router__task_executions"):
+            assert conn.execute(kind, (table,)).fetchall() == [("p",)], table
     this_month, next_month = rows(url, MONTHS_AHEAD)[0]
     per_month = dict(rows(url, ROWS_PER_MONTH))
     # The fixture's tasks are of November 2026; no partition for October, which has none.

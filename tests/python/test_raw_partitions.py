@@ -21,7 +21,7 @@ PARTITIONS = """
 select child.relname, pg_get_expr(child.relpartbound, child.oid)
 from pg_inherits as inheritance
 inner join pg_class as child on child.oid = inheritance.inhrelid
-where inheritance.inhparent = 'raw.task_executions'::regclass
+where inheritance.inhparent = %s::regclass
 order by 1
 """
 ROWS_PER_PARTITION = """
@@ -41,8 +41,9 @@ def small_data(folder: Path, executions: int = 200) -> Path:
     return out
 
 
-def partition_names(url: str) -> list[str]:
-    return [name for name, _ in rows(url, PARTITIONS)]
+def partition_names(url: str, table: str = "raw.task_executions") -> list[str]:
+    with psycopg.connect(url) as conn:
+        return [name for name, _ in conn.execute(PARTITIONS, (table,)).fetchall()]
 
 
 def this_month(url: str) -> str:
@@ -175,3 +176,8 @@ def test_retention_drops_a_landing_month_only_when_all_of_it_is_forgotten(
         assert retain() == 1
         assert history not in partition_names(url)
         assert rows(url, "select count(*) from raw.task_executions") == [(0,)]
+        # The staging base table is partitioned by landing month too: its November goes whole.
+        assert rows(url, "select count(*) from staging.base_router__task_executions") == [(0,)]
+        assert "base_router__task_executions_2026_11" not in partition_names(
+            url, "staging.base_router__task_executions"
+        )

@@ -1,8 +1,16 @@
+{#- One partition per UTC landing month, as raw.task_executions (macros/partitions/): the
+    unique index of a partitioned table must include the partition key, and every row of a
+    load has the load's _loaded_at, so (_load_id, _line_number, _loaded_at) is as unique as
+    (_load_id, _line_number). -#}
 {{
     config(
         materialized='incremental',
+        incremental_strategy='delete_insert_by_month',
+        meta={'partitioned_by_month': '_loaded_at'},
+        pre_hook="{{ partition_by_month_in_place(this) }}",
+        post_hook="{{ name_month_partitions(this) }}",
         indexes=[
-            {'columns': ['_load_id', '_line_number'], 'unique': true},
+            {'columns': ['_load_id', '_line_number', '_loaded_at'], 'unique': true},
             {'columns': ['_staged_at']},
             {'columns': ['task_execution_id']},
             {'columns': ['provider_key', 'is_known_provider']},
