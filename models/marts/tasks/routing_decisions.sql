@@ -1,5 +1,6 @@
 {#- (tenant_id, decided_at, routing_reason, routing_strategy): the routing mix of a window
-    (the API's /v1/routing) is read from the index only. -#}
+    (the API's /v1/routing) is read from the index only. The build stamp's index leads with
+    tenant_id like every published index (see task_executions.sql). -#}
 {{
     config(
         materialized='incremental',
@@ -11,7 +12,7 @@
             {'columns': ['tenant_id', 'decided_at', 'routing_reason', 'routing_strategy']},
             {'columns': ['tenant_id', 'task_execution_id']},
             {'columns': ['tenant_id', 'id'], 'unique': true},
-            {'columns': ['_inputs_staged_at']},
+            {'columns': ['tenant_id', '_inputs_staged_at']},
         ],
     )
 }}
@@ -54,8 +55,7 @@ stg_router__task_executions as not materialized (
 -- Builds stamp what they write (_staged_at): what a later build wrote than the newest
 -- input this mart holds is new to it, however late its load committed.
 watermark as (
-    select {{ built_from('_inputs_staged_at') }} as built_from_at
-    from {{ this }}
+    select {{ newest_built_stamp('_inputs_staged_at') }} as built_from_at
 ),
 
 -- Which decision of a task is the latest depends on all of them, and has_task_execution on

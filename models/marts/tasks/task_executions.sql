@@ -2,7 +2,10 @@
     the savings counter and the provider comparison read the index only. One partition per
     UTC month of timestamp_start (macros/partitions/): a unique index of a partitioned table
     must include its partition key, so the unique index is (tenant_id, id, timestamp_start)
-    and the data test unique_combination_of_columns keeps (tenant_id, id) unique. -#}
+    and the data test unique_combination_of_columns keeps (tenant_id, id) unique. Every index
+    leads with tenant_id (apply_tenant_isolation), the build stamp's too: the watermark is
+    read tenant by tenant (newest_built_stamp), a run's tests of the rows it built skip-scan
+    it (PostgreSQL 18). -#}
 {{
     config(
         materialized='incremental',
@@ -22,7 +25,7 @@
             {'columns': ['tenant_id', 'task_type', 'provider_used']},
             {'columns': ['tenant_id', 'status', 'timestamp_start']},
             {'columns': ['tenant_id', 'id', 'timestamp_start'], 'unique': true},
-            {'columns': ['_inputs_staged_at']},
+            {'columns': ['tenant_id', '_inputs_staged_at']},
         ],
     )
 }}
@@ -120,8 +123,7 @@ int_provider_prices_effective as not materialized (
 -- later build wrote than the newest input this mart holds is new to it. No clock of the
 -- landings is involved, so a load that committed late is picked up like any other.
 watermark as (
-    select {{ built_from('_inputs_staged_at') }} as built_from_at
-    from {{ this }}
+    select {{ newest_built_stamp('_inputs_staged_at') }} as built_from_at
 ),
 
 -- A price version recorded since can change the price of every task that started on or

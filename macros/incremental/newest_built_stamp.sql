@@ -1,0 +1,42 @@
+{#-
+    The watermark of an incremental mart of the published schema, as a scalar subquery: the
+    newest `column` (a build stamp) it holds, or -infinity when it holds none or was built
+    before the column existed. A published table may only have indexes that lead with
+    tenant_id (apply_tenant_isolation), so max() over the whole table would read every row
+    on every run. Instead the tenants are found by a loose index scan (one probe of the
+    (tenant_id, column) index per tenant), and the newest stamp of each through that index.
+-#}
+{%- macro newest_built_stamp(column) -%}
+    {%- if not built_has_columns([column]) -%}
+        cast('-infinity' as timestamptz)
+    {%- else -%}
+        (
+            with recursive built_tenants as (
+                (
+                    select built.tenant_id
+                    from {{ this }} as built
+                    order by built.tenant_id
+                    limit 1
+                )
+                union all
+                select (
+                    select built.tenant_id
+                    from {{ this }} as built
+                    where built.tenant_id > built_tenants.tenant_id
+                    order by built.tenant_id
+                    limit 1
+                )
+                from built_tenants
+                where built_tenants.tenant_id is not null
+            )
+
+            select coalesce(max(newest.built_at), cast('-infinity' as timestamptz))
+            from built_tenants
+            cross join lateral (
+                select max(built.{{ column }}) as built_at
+                from {{ this }} as built
+                where built.tenant_id = built_tenants.tenant_id
+            ) as newest
+        )
+    {%- endif -%}
+{%- endmacro -%}
