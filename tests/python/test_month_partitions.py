@@ -122,6 +122,13 @@ def test_the_task_mart_is_partitioned_by_month_and_a_late_month_gets_its_partiti
     }  # fmt: skip
     assert per_month["task_executions_2026_09"] == 1
     assert per_month["task_executions_2026_11"] == tasks_before
+    # Analysed (analyze_built): the new month, and the table that got it.
+    assert rows(
+        url,
+        "select relname, reltuples from pg_class"
+        " where relname in ('task_executions_2026_09', 'task_executions')"
+        " and relnamespace = 'analytics'::regnamespace order by 1",
+    ) == [("task_executions", tasks_before + 1), ("task_executions_2026_09", 1)]
     assert rows(url, "select id::text from analytics.task_executions_2026_09") == [(late_id,)]
     assert rows(
         url,

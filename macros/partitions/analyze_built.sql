@@ -1,0 +1,47 @@
+{#-
+    Post-hook: statistics for a table a build wrote. A fresh table has none, and without
+    them PostgreSQL plans the joins above it for one row (minutes instead of milliseconds).
+    A plain table is analysed after every build. A partitioned one would be sampled whole on
+    every build (each partition, then the table: 1.6 s for the 300k task mart), so a build
+    analyses only its partitions never analysed (a new month, made ahead of time or for a
+    late record), and the partitioned table when it never was or got such a partition (at
+    least once a month). Autovacuum keeps each partition's statistics current as rows
+    arrive; it never analyses a partitioned table itself.
+-#}
+{%- macro analyze_built(relation) -%}
+    do $analyze_built$
+    declare
+        never_analysed record;
+        partitions_analysed integer := 0;
+    begin
+        if not exists (
+            select
+            from pg_catalog.pg_class as class
+            where class.oid = {{ dbt.string_literal(relation) }}::regclass
+                and class.relkind = 'p'
+        ) then
+            analyze {{ relation }};
+            return;
+        end if;
+        for never_analysed in
+            select child.oid::regclass as partition_name
+            from pg_catalog.pg_inherits as inheritance
+            inner join pg_catalog.pg_class as child on inheritance.inhrelid = child.oid
+            where
+                inheritance.inhparent = {{ dbt.string_literal(relation) }}::regclass
+                and child.reltuples < 0
+        loop
+            execute format('analyze %s', never_analysed.partition_name);
+            partitions_analysed := partitions_analysed + 1;
+        end loop;
+        if partitions_analysed > 0 or exists (
+            select
+            from pg_catalog.pg_class as class
+            where class.oid = {{ dbt.string_literal(relation) }}::regclass
+                and class.reltuples < 0
+        ) then
+            analyze {{ relation }};
+        end if;
+    end
+    $analyze_built$
+{%- endmacro -%}
