@@ -62,9 +62,16 @@
                         on inheritance.inhrelid = child.oid
                     where inheritance.inhparent = parent and child.relname = partition_name
                 ) then
+                    -- Created apart, then attached, as raw.ensure_monthly_partitions does:
+                    -- ATTACH lets readers of the table go on (CREATE ... PARTITION OF would
+                    -- lock them out until the build's transaction ends).
                     execute format(
-                        'create table %I.%I partition of %s for values from (%L) to (%L)',
-                        parent_schema, partition_name, parent,
+                        'create table %I.%I (like %s including defaults including constraints)',
+                        parent_schema, partition_name, parent
+                    );
+                    execute format(
+                        'alter table %s attach partition %I.%I for values from (%L) to (%L)',
+                        parent, parent_schema, partition_name,
                         month_start at time zone 'UTC',
                         (month_start + interval '1 month') at time zone 'UTC'
                     );
