@@ -11,15 +11,14 @@
 {%- macro analyze_built(relation) -%}
     do $analyze_built$
     declare
+        built record;
         never_analysed record;
         partitions_analysed integer := 0;
     begin
-        if not exists (
-            select
-            from pg_catalog.pg_class as class
-            where class.oid = {{ dbt.string_literal(relation) }}::regclass
-                and class.relkind = 'p'
-        ) then
+        select class.relkind, class.reltuples into built
+        from pg_catalog.pg_class as class
+        where class.oid = {{ dbt.string_literal(relation) }}::regclass;
+        if built.relkind <> 'p' then
             analyze {{ relation }};
             return;
         end if;
@@ -34,12 +33,7 @@
             execute format('analyze %s', never_analysed.partition_name);
             partitions_analysed := partitions_analysed + 1;
         end loop;
-        if partitions_analysed > 0 or exists (
-            select
-            from pg_catalog.pg_class as class
-            where class.oid = {{ dbt.string_literal(relation) }}::regclass
-                and class.reltuples < 0
-        ) then
+        if partitions_analysed > 0 or built.reltuples < 0 then
             analyze {{ relation }};
         end if;
     end

@@ -396,10 +396,7 @@ def _drop_forgotten_partitions(
     the detail horizon can qualify; each is checked row by row against forgotten_raw_rows,
     since a late-landed record of a recent task may sit in one."""
     rows_dropped = 0
-    for partition, landed_before in conn.execute(MONTH_PARTITIONS, (f"{schema}.{table}",)):
-        if landed_before > detail:
-            break
-        month = sql.Identifier(schema, partition)
+    for month in _months_ended_by(conn, f"{schema}.{table}", detail):
         held, kept = conn.execute(
             sql.SQL(
                 """
@@ -424,14 +421,23 @@ def _drop_forgotten_task_months(conn: psycopg.Connection, detail: datetime) -> i
     them is forgotten (forgotten_tasks holds every task that started before it), so the
     month goes whole, without a row-by-row delete. Returns the rows they held."""
     rows_dropped = 0
-    for partition, ended_before in conn.execute(MONTH_PARTITIONS, (TASK_EXECUTIONS,)):
-        if ended_before > detail:
-            break
-        table = sql.Identifier(TASK_EXECUTIONS.split(".")[0], partition)
-        held = conn.execute(sql.SQL("select count(*) from {}").format(table)).fetchone()
-        conn.execute(sql.SQL("drop table {}").format(table))
+    for month in _months_ended_by(conn, TASK_EXECUTIONS, detail):
+        held = conn.execute(sql.SQL("select count(*) from {}").format(month)).fetchone()
+        conn.execute(sql.SQL("drop table {}").format(month))
         rows_dropped += held[0] if held else 0
     return rows_dropped
+
+
+def _months_ended_by(
+    conn: psycopg.Connection, relation: str, horizon: datetime
+) -> list[sql.Identifier]:
+    """The monthly partitions of `relation` (schema.table) whose range ended by `horizon`."""
+    schema = relation.split(".", maxsplit=1)[0]
+    return [
+        sql.Identifier(schema, partition)
+        for partition, ended_before in conn.execute(MONTH_PARTITIONS, (relation,)).fetchall()
+        if ended_before <= horizon
+    ]
 
 
 def _delete_forgotten_raw_rows(

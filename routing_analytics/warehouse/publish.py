@@ -46,15 +46,10 @@ STANDBY_SCHEMA = PUBLISHED_SCHEMA + NEXT
 PUBLISH_LOCK_TIMEOUT = "500ms"
 PUBLISH_RETRY_DELAYS_S = (1.0, 2.0, 4.0, 8.0, 15.0)
 
+# The tables of a schema with the partition key of each (the catalog's text, e.g. RANGE
+# (timestamp_start); null when not partitioned). A partition goes with its table: it is
+# copied with it, and locking the table locks it.
 LIVE_TABLES = """
-select class.relname
-from pg_catalog.pg_class as class
-where class.relnamespace = %s::regnamespace and class.relkind in ('r', 'p')
-order by 1
-"""
-
-# The tables to copy into a new standby: a partition is copied with its partitioned table.
-TABLES_TO_COPY = """
 select class.relname, pg_catalog.pg_get_partkeydef(class.oid)
 from pg_catalog.pg_class as class
 where
@@ -116,14 +111,13 @@ def prepare_next(settings: Settings) -> bool:
         conn.execute(sql.SQL("create schema {}").format(sql.Identifier(STANDBY_SCHEMA)))
         if not _schema_exists(conn, PUBLISHED_SCHEMA):
             return True
-        for table, partition_key in conn.execute(TABLES_TO_COPY, (PUBLISHED_SCHEMA,)).fetchall():
+        for table, partition_key in conn.execute(LIVE_TABLES, (PUBLISHED_SCHEMA,)).fetchall():
             _copy_table(conn, table, partition_key)
     return True
 
 
 def _copy_table(conn: psycopg.Connection, table: str, partition_key: str | None) -> None:
-    """The standby's copy of a live table, partitioned as it is, with the same partitions
-    (`partition_key` is the catalog's text, e.g. RANGE (timestamp_start))."""
+    """The standby's copy of a live table, partitioned as it is, with the same partitions."""
     live, copy = sql.Identifier(PUBLISHED_SCHEMA, table), sql.Identifier(STANDBY_SCHEMA, table)
     layout = sql.SQL(" partition by " + partition_key) if partition_key else sql.SQL("")
     conn.execute(sql.SQL("create table {} (like {} including all){}").format(copy, live, layout))
@@ -199,7 +193,7 @@ def _schema_exists(conn: psycopg.Connection, schema: str) -> bool:
 
 
 def _tables(conn: psycopg.Connection, schema: str) -> list[str]:
-    return [table for (table,) in conn.execute(LIVE_TABLES, (schema,)).fetchall()]
+    return [table for table, _ in conn.execute(LIVE_TABLES, (schema,)).fetchall()]
 
 
 def unpublished_loads(conn: psycopg.Connection) -> list[int]:
