@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -355,6 +356,14 @@ def land_by_hand(url: str, task_file: Path) -> None:
 def rows(url: str, query: str) -> list[tuple]:
     with psycopg.connect(url) as conn:
         return conn.execute(query).fetchall()
+
+
+def plan_scans(plan: dict[str, Any]) -> list[tuple[str, str]]:
+    """(relation, node type) of every scan in an EXPLAIN (format json) plan."""
+    found = [(plan["Relation Name"], plan["Node Type"])] if "Relation Name" in plan else []
+    for child in plan.get("Plans", []):
+        found += plan_scans(child)
+    return found
 
 
 def conservative_figures(savings: Decimal, baseline: Decimal) -> tuple[Decimal, Decimal | None]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import cli
+from conftest import cli, plan_scans
 
 pytestmark = pytest.mark.integration
 
@@ -104,14 +104,7 @@ BIG_RELATIONS = {"task_executions", "provider_performance", "usage_analytics"}
 def scans(plan: dict[str, Any]) -> list[tuple[str, str]]:
     """(relation, node type) of every scan in an EXPLAIN (format json) plan; a monthly
     partition (task_executions_2026_11) is named by its table."""
-    found = (
-        [(re.sub(r"_\d{4}_\d{2}$", "", plan["Relation Name"]), plan["Node Type"])]
-        if "Relation Name" in plan
-        else []
-    )
-    for child in plan.get("Plans", []):
-        found += scans(child)
-    return found
+    return [(re.sub(r"_\d{4}_\d{2}$", "", name), node) for name, node in plan_scans(plan)]
 
 
 @pytest.mark.parametrize("name", ["provider_comparison", "monthly_savings_counter", "cost_trend"])

@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
-from conftest import WITHOUT_UNIT_TESTS, Warehouse, cli, rows
+from conftest import WITHOUT_UNIT_TESTS, Warehouse, cli, plan_scans, rows
 
 pytestmark = pytest.mark.integration
 
@@ -72,21 +71,13 @@ def late_task(warehouse: Warehouse, folder: Path) -> tuple[str, Path]:
     return record["id"], path
 
 
-def scanned(plan: dict[str, Any]) -> list[tuple[str, str]]:
-    """(relation, node type) of every scan in an EXPLAIN (format json) plan."""
-    found = [(plan["Relation Name"], plan["Node Type"])] if "Relation Name" in plan else []
-    for child in plan.get("Plans", []):
-        found += scanned(child)
-    return found
-
-
 def read_by_this_months_savings(url: str, tenant: str) -> list[tuple[str, str]]:
     with psycopg.connect(url) as conn, conn.transaction():
         conn.execute("set local role analytics_reader")
         conn.execute("set local enable_seqscan = off")
         conn.execute("select set_config('app.tenant_id', %s, true)", (tenant,))
         [(plan,)] = conn.execute(f"explain (format json) {SAVINGS_THIS_MONTH}").fetchall()
-    return scanned(plan[0]["Plan"])
+    return plan_scans(plan[0]["Plan"])
 
 
 def test_the_task_mart_is_partitioned_by_month_and_a_late_month_gets_its_partition(
