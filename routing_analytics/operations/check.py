@@ -13,9 +13,12 @@ printed; the exit code is 1 when an alert fires, so cron or an orchestrator can 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib
 import json
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -139,6 +142,8 @@ def run_checks(
     """`gates_already_run`: a `dbt build` into check_target() just ran the gates (they are
     tests of the build): read their results instead of running them a second time.
     `changed`: hold the contract to what a run changed only (the run checks that)."""
+    if not gates_already_run:
+        import_expectations_in_background()
     target = check_target(settings)
     schema = PUBLISHED_SCHEMA + suffix
     # First: any dbt invocation (the gates below too) re-applies isolation on its way out.
@@ -203,6 +208,22 @@ def dbt_gates(
             )
         )
     return results
+
+
+EXPECTATIONS_MODULE = "routing_analytics.operations.expectations"
+
+
+def import_expectations_in_background() -> None:
+    """Start importing Great Expectations (about 2 s of CPU) while dbt works in its own
+    process, so that the contract check does not wait for it. An import that fails here is
+    tried again, and reported, where the check needs the module."""
+    threading.Thread(target=_import_quietly, args=(EXPECTATIONS_MODULE,), daemon=True).start()
+
+
+def _import_quietly(module: str) -> None:
+    # A failure is reported by the import in expectation_results.
+    with contextlib.suppress(Exception):
+        importlib.import_module(module)
 
 
 def expectation_results(

@@ -21,7 +21,12 @@ from pathlib import Path
 import psycopg
 
 from routing_analytics.operations.changed_rows import ChangedRows
-from routing_analytics.operations.check import CheckAlert, check_target, print_check
+from routing_analytics.operations.check import (
+    CheckAlert,
+    check_target,
+    import_expectations_in_background,
+    print_check,
+)
 from routing_analytics.operations.load import load_paths
 from routing_analytics.platform import db
 from routing_analytics.platform.config import Settings
@@ -81,6 +86,7 @@ def _build_and_check(settings: Settings, started: float, changed: ChangedRows) -
     # The data-quality gates are tests of this build: `check` reads their results from
     # check_target() instead of running them again.
     (check_target(settings) / "run_results.json").unlink(missing_ok=True)
+    import_expectations_in_background()
     built = run_dbt(
         settings,
         [
