@@ -12,7 +12,7 @@ seeds it again with a copy of the live marts."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import psycopg
 from psycopg import sql
@@ -43,8 +43,31 @@ order by 1
 
 NEXT = "_next"
 STANDBY_SCHEMA = PUBLISHED_SCHEMA + NEXT
-PUBLISH_LOCK_TIMEOUT = "500ms"
+PUBLISH_LOCK_TIMEOUT_MS = 500
 PUBLISH_RETRY_DELAYS_S = (1.0, 2.0, 4.0, 8.0, 15.0)
+
+# How long the swap waits for the live tables' locks. PostgreSQL cancels an autovacuum that
+# blocks a lock request only once the request has waited deadlock_timeout (1 s by default):
+# with 500 ms, a vacuum of a live table would outlast every attempt. So while an autovacuum
+# worker holds a lock on a table of the live schema (a partition included), an attempt waits
+# deadlock_timeout and 500 ms more; otherwise 500 ms, so that a reader's open transaction
+# holds the dashboards that queue behind the swap no longer than that.
+LIVE_LOCK_TIMEOUT = """
+select case
+    when exists (
+        select
+        from pg_catalog.pg_locks as locks
+        inner join pg_catalog.pg_stat_activity as activity on locks.pid = activity.pid
+        inner join pg_catalog.pg_class as class on locks.relation = class.oid
+        where
+            activity.backend_type = 'autovacuum worker'
+            and class.relnamespace = to_regnamespace(%(schema)s)
+    )
+    then (select setting::integer from pg_catalog.pg_settings where name = 'deadlock_timeout')
+        + %(wait_ms)s
+    else %(wait_ms)s
+end || 'ms'
+"""
 
 # The tables of a schema with the partition key of each (the catalog's text, e.g. RANGE
 # (timestamp_start); null when not partitioned). A partition goes with its table: it is
@@ -131,22 +154,23 @@ def _copy_table(conn: psycopg.Connection, table: str, partition_key: str | None)
 
 
 def swap_in_next(settings: Settings, judged_loads: list[int]) -> None:
-    """Publish, waiting at most PUBLISH_LOCK_TIMEOUT per attempt for the live marts' locks:
+    """Publish, waiting at most PUBLISH_LOCK_TIMEOUT_MS per attempt for the live marts' locks
+    (longer while autovacuum works on them, see LIVE_LOCK_TIMEOUT):
     a renaming waits for every reader's transaction on them, and every dashboard query that
     arrives meanwhile queues behind it. A reader holding a transaction open must not stall
     the dashboards of every tenant, so the swap gives way and tries again; exit 75 when the
     lock never came (the live marts are unchanged; the standby is kept for the next run)."""
 
     def attempt() -> None:
+        waited_at_most = [f"{PUBLISH_LOCK_TIMEOUT_MS}ms"]
         try:
-            _swap(settings, judged_loads)
+            _swap(settings, judged_loads, waited_at_most.append)
         except TransientError as error:
             if not isinstance(error.__cause__, psycopg.errors.LockNotAvailable):
                 raise
             raise TransientError(
-                "publishing waited over"
-                f" {PUBLISH_LOCK_TIMEOUT} for a lock on the live marts (a reader's open"
-                " transaction, or autovacuum)"
+                f"publishing waited over {waited_at_most[-1]} for a lock on the live marts"
+                " (a reader's open transaction, or an autovacuum that cannot be cancelled)"
             ) from error
 
     db.with_retries(attempt, on_retry=_publish_retry, delays=PUBLISH_RETRY_DELAYS_S)
@@ -156,7 +180,9 @@ def _publish_retry(message: str) -> None:
     print(f"routing-analytics: warning: {message}", file=sys.stderr, flush=True)
 
 
-def _swap(settings: Settings, judged_loads: list[int]) -> None:
+def _swap(
+    settings: Settings, judged_loads: list[int], lock_timeout_chosen: Callable[[str], None]
+) -> None:
     """One transaction: the checked standby and the live schema trade names, readers keep
     usage on the live one only, and the loads the build's gates judged are recorded as
     published (the next run's gates judge only what it adds). It first takes every live
@@ -169,7 +195,9 @@ def _swap(settings: Settings, judged_loads: list[int]) -> None:
     )
     readers = sql.SQL(", ").join(sql.Identifier(role) for role in (READER_ROLE, ANALYST_ROLE))
     with db.connect(settings) as conn, conn.transaction():
-        conn.execute(f"set local lock_timeout = '{PUBLISH_LOCK_TIMEOUT}'")
+        lock_timeout = _live_lock_timeout(conn)
+        lock_timeout_chosen(lock_timeout)
+        conn.execute("select pg_catalog.set_config('lock_timeout', %s, true)", (lock_timeout,))
         mark_published(conn, judged_loads, "run")
         if _schema_exists(conn, PUBLISHED_SCHEMA):
             tables = [sql.Identifier(PUBLISHED_SCHEMA, t) for t in _tables(conn, PUBLISHED_SCHEMA)]
@@ -186,6 +214,12 @@ def _swap(settings: Settings, judged_loads: list[int]) -> None:
         else:
             conn.execute(sql.SQL("alter schema {} rename to {}").format(standby, live))
         conn.execute(sql.SQL("grant usage on schema {} to {}").format(live, readers))
+
+
+def _live_lock_timeout(conn: psycopg.Connection) -> str:
+    parameters = {"schema": PUBLISHED_SCHEMA, "wait_ms": PUBLISH_LOCK_TIMEOUT_MS}
+    row = conn.execute(LIVE_LOCK_TIMEOUT, parameters).fetchone()
+    return str(row[0]) if row else f"{PUBLISH_LOCK_TIMEOUT_MS}ms"
 
 
 def _schema_exists(conn: psycopg.Connection, schema: str) -> bool:

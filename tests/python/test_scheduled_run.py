@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import date
 
 import psycopg
 import pytest
-from conftest import cli, rows
+from conftest import cli, rows, settings_for
 
 from routing_analytics.tools.generate import GenerateOptions, generate
+from routing_analytics.warehouse.publish import swap_in_next
 
 pytestmark = pytest.mark.integration
 
@@ -183,6 +185,58 @@ def test_a_reader_holding_a_transaction_delays_the_publish_but_never_the_dashboa
     assert "publishing waited over 500ms for a lock on the live marts" in err
     # A dashboard query waited at most about one lock_timeout behind the swap.
     assert slowest_dashboard_s < 2.0, slowest_dashboard_s
+
+
+def test_an_autovacuum_of_a_live_table_gives_way_to_the_publish(published_copy, tmp_path, capsys):
+    """PostgreSQL cancels an autovacuum that blocks a lock request only after the request has
+    waited deadlock_timeout (1 s): the swap's 500 ms attempts once all gave up while a vacuum
+    of a live table ran, and the run exited 75. Now the swap outwaits deadlock_timeout while
+    an autovacuum worker holds a live table, and publishes at its first attempt."""
+    url = published_copy.url
+    with psycopg.connect(url, autocommit=True) as conn:
+        # A live table that autovacuum works on for minutes: dead rows, and the slowest
+        # cost-based delay (the sleep after every page it dirties).
+        conn.execute(
+            "create table analytics.vacuumed_slowly with (autovacuum_vacuum_threshold = 0,"
+            " autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_cost_delay = 100,"
+            " autovacuum_vacuum_cost_limit = 1, autovacuum_analyze_threshold = 2000000000)"
+            " as select id, repeat('x', 200) as padding from generate_series(1, 20000) as id"
+        )
+        conn.execute("delete from analytics.vacuumed_slowly where id % 2 = 0")
+        conn.execute("create schema analytics_next")
+        _wait_for_autovacuum_of(conn, "analytics.vacuumed_slowly")
+
+        swap_in_next(settings_for(url, tmp_path / "state"), [])
+
+        assert "publishing waited" not in capsys.readouterr().err
+        # The schemas traded names while the worker was vacuuming (it was cancelled).
+        assert rows(url, "select to_regclass('analytics_next.vacuumed_slowly') is not null") == [
+            (True,)
+        ]
+
+
+def _wait_for_autovacuum_of(conn: psycopg.Connection, table: str) -> None:
+    """Until an autovacuum worker works on `table` (the launcher is made to look every
+    second for the time it takes: a server setting, reset after)."""
+    conn.execute("alter system set autovacuum_naptime = '1s'")
+    conn.execute("select pg_catalog.pg_reload_conf()")
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            vacuumed = conn.execute(
+                "select exists (select from pg_catalog.pg_locks as locks"
+                " inner join pg_catalog.pg_stat_activity as activity using (pid)"
+                " where activity.backend_type = 'autovacuum worker'"
+                " and locks.relation = to_regclass(%s))",
+                (table,),
+            ).fetchone()
+            if vacuumed == (True,):
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"no autovacuum worker came to {table} in 120 s")
+    finally:
+        conn.execute("alter system reset autovacuum_naptime")
+        conn.execute("select pg_catalog.pg_reload_conf()")
 
 
 def _publish_is_waiting(conn: psycopg.Connection) -> bool:
