@@ -12,7 +12,7 @@ seeds it again with a copy of the live marts."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import psycopg
 from psycopg import sql
@@ -162,14 +162,14 @@ def swap_in_next(settings: Settings, judged_loads: list[int]) -> None:
     lock never came (the live marts are unchanged; the standby is kept for the next run)."""
 
     def attempt() -> None:
-        waited_at_most = [f"{PUBLISH_LOCK_TIMEOUT_MS}ms"]
+        lock_timeout = _live_lock_timeout(settings)
         try:
-            _swap(settings, judged_loads, waited_at_most.append)
+            _swap(settings, judged_loads, lock_timeout)
         except TransientError as error:
             if not isinstance(error.__cause__, psycopg.errors.LockNotAvailable):
                 raise
             raise TransientError(
-                f"publishing waited over {waited_at_most[-1]} for a lock on the live marts"
+                f"publishing waited over {lock_timeout} for a lock on the live marts"
                 " (a reader's open transaction, or an autovacuum that cannot be cancelled)"
             ) from error
 
@@ -180,9 +180,7 @@ def _publish_retry(message: str) -> None:
     print(f"routing-analytics: warning: {message}", file=sys.stderr, flush=True)
 
 
-def _swap(
-    settings: Settings, judged_loads: list[int], lock_timeout_chosen: Callable[[str], None]
-) -> None:
+def _swap(settings: Settings, judged_loads: list[int], lock_timeout: str) -> None:
     """One transaction: the checked standby and the live schema trade names, readers keep
     usage on the live one only, and the loads the build's gates judged are recorded as
     published (the next run's gates judge only what it adds). It first takes every live
@@ -195,8 +193,6 @@ def _swap(
     )
     readers = sql.SQL(", ").join(sql.Identifier(role) for role in (READER_ROLE, ANALYST_ROLE))
     with db.connect(settings) as conn, conn.transaction():
-        lock_timeout = _live_lock_timeout(conn)
-        lock_timeout_chosen(lock_timeout)
         conn.execute("select pg_catalog.set_config('lock_timeout', %s, true)", (lock_timeout,))
         mark_published(conn, judged_loads, "run")
         if _schema_exists(conn, PUBLISHED_SCHEMA):
@@ -216,9 +212,11 @@ def _swap(
         conn.execute(sql.SQL("grant usage on schema {} to {}").format(live, readers))
 
 
-def _live_lock_timeout(conn: psycopg.Connection) -> str:
+def _live_lock_timeout(settings: Settings) -> str:
+    """The lock_timeout of the next attempt (LIVE_LOCK_TIMEOUT), as PostgreSQL reads it."""
     parameters = {"schema": PUBLISHED_SCHEMA, "wait_ms": PUBLISH_LOCK_TIMEOUT_MS}
-    row = conn.execute(LIVE_LOCK_TIMEOUT, parameters).fetchone()
+    with db.connect(settings, autocommit=True) as conn:
+        row = conn.execute(LIVE_LOCK_TIMEOUT, parameters).fetchone()
     return str(row[0]) if row else f"{PUBLISH_LOCK_TIMEOUT_MS}ms"
 
 
