@@ -49,7 +49,8 @@ PUBLISH_RETRY_DELAYS_S = (1.0, 2.0, 4.0, 8.0, 15.0)
 # How long the swap waits for the live tables' locks. PostgreSQL cancels an autovacuum that
 # blocks a lock request only once the request has waited deadlock_timeout (1 s by default):
 # with 500 ms, a vacuum of a live table would outlast every attempt. So while an autovacuum
-# worker holds a lock on a table of the live schema (a partition included), an attempt waits
+# worker holds a lock on a table of the live schema (a partition included; pg_locks shows
+# every database, whose tables' oids may coincide with ours), an attempt waits
 # deadlock_timeout and 500 ms more; otherwise 500 ms, so that a reader's open transaction
 # holds the dashboards that queue behind the swap no longer than that.
 LIVE_LOCK_TIMEOUT = """
@@ -61,6 +62,9 @@ select case
         inner join pg_catalog.pg_class as class on locks.relation = class.oid
         where
             activity.backend_type = 'autovacuum worker'
+            and locks.database = (
+                select oid from pg_catalog.pg_database where datname = current_database()
+            )
             and class.relnamespace = to_regnamespace(%(schema)s)
     )
     then (select setting::integer from pg_catalog.pg_settings where name = 'deadlock_timeout')
