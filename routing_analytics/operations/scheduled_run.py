@@ -85,7 +85,7 @@ def _build_and_check(settings: Settings, started: float, changed: ChangedRows) -
     the publish back, returns an alert that does not."""
     # The data-quality gates are tests of this build: `check` reads their results from
     # check_target() instead of running them again.
-    (check_target(settings) / "run_results.json").unlink(missing_ok=True)
+    (check_target(settings, NEXT) / "run_results.json").unlink(missing_ok=True)
     import_expectations_in_background()
     built = run_dbt(
         settings,
@@ -96,11 +96,11 @@ def _build_and_check(settings: Settings, started: float, changed: ChangedRows) -
             "--vars",
             json.dumps({"publish_suffix": NEXT}),
             "--target-path",
-            str(check_target(settings)),
+            str(check_target(settings, NEXT)),
         ],
         env=changed.dbt_env(),
     )
-    print_failures(settings, check_target(settings))
+    print_failures(settings, check_target(settings, NEXT))
     if built != 0:
         raise TerminalError("run stopped: dbt build failed; the published marts are unchanged")
     _step(started, "check", f"({STANDBY_SCHEMA})")

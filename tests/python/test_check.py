@@ -68,7 +68,7 @@ def test_check_passes_and_records_one_row_per_check(warehouse_copy, tmp_path):
 def test_the_dashboard_queries_are_compiled_again_only_when_something_changed(warehouse_copy):
     """Starting dbt costs seconds on every scheduled run: the compiled analyses are reused
     while the project's SQL, the vars and the database are the same."""
-    target = Path(warehouse_copy.env["ANALYTICS_STATE_DIR"]) / "dbt" / "check-target"
+    target = Path(warehouse_copy.env["ANALYTICS_STATE_DIR"]) / "dbt" / "check-target" / "analytics"
 
     def compiled_at() -> dict[str, int]:
         return {p.name: p.stat().st_mtime_ns for p in target.rglob("compiled/**/analyses/*.sql")}
