@@ -126,12 +126,12 @@ class CheckResult:
         )
 
 
-def check_target(settings: Settings, suffix: str) -> Path:
-    """dbt's target folder for the checks of the schema PUBLISHED_SCHEMA + suffix; `run`
-    builds the standby into its own so that its results can be read. One folder per schema,
-    because dbt parses the whole project again when the vars differ from its last parse in
-    that folder: a `check` of the live marts between two runs would cost both a parse."""
-    return settings.state_dir / "dbt" / "check-target" / (PUBLISHED_SCHEMA + suffix)
+def check_target(settings: Settings, schema: str) -> Path:
+    """dbt's target folder for the checks of `schema`; `run` builds the standby into its own
+    so that its results can be read. One folder per schema, because dbt parses the whole
+    project again when the vars differ from its last parse in that folder: a `check` of the
+    live marts between two runs would cost both a parse."""
+    return settings.state_dir / "dbt" / "check-target" / schema
 
 
 def run_checks(
@@ -147,8 +147,8 @@ def run_checks(
     `changed`: hold the contract to what a run changed only (the run checks that)."""
     if not gates_already_run:
         import_expectations_in_background()
-    target = check_target(settings, suffix)
     schema = PUBLISHED_SCHEMA + suffix
+    target = check_target(settings, schema)
     # First: any dbt invocation (the gates below too) re-applies isolation on its way out.
     with db.connect(settings) as conn:
         gaps = [name for (name,) in conn.execute(ISOLATION_GAPS, (schema,)).fetchall()]

@@ -85,7 +85,8 @@ def _build_and_check(settings: Settings, started: float, changed: ChangedRows) -
     the publish back, returns an alert that does not."""
     # The data-quality gates are tests of this build: `check` reads their results from
     # check_target() instead of running them again.
-    (check_target(settings, NEXT) / "run_results.json").unlink(missing_ok=True)
+    target = check_target(settings, STANDBY_SCHEMA)
+    (target / "run_results.json").unlink(missing_ok=True)
     import_expectations_in_background()
     built = run_dbt(
         settings,
@@ -96,11 +97,11 @@ def _build_and_check(settings: Settings, started: float, changed: ChangedRows) -
             "--vars",
             json.dumps({"publish_suffix": NEXT}),
             "--target-path",
-            str(check_target(settings, NEXT)),
+            str(target),
         ],
         env=changed.dbt_env(),
     )
-    print_failures(settings, check_target(settings, NEXT))
+    print_failures(settings, target)
     if built != 0:
         raise TerminalError("run stopped: dbt build failed; the published marts are unchanged")
     _step(started, "check", f"({STANDBY_SCHEMA})")

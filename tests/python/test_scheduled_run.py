@@ -242,7 +242,7 @@ def _keep_autovacuum_off_the_live_marts(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         live = conn.execute(
             "select case relkind when 'm' then 'materialized view' else 'table' end,"
-            " format('%I.%I', relnamespace::regnamespace, relname)"
+            " format('analytics.%I', relname)"
             " from pg_catalog.pg_class"
             " where relnamespace = 'analytics'::regnamespace and relkind in ('r', 'm')"
         ).fetchall()
