@@ -70,19 +70,20 @@ def throwaway_server(settings: Settings) -> Iterator[str]:
 
 
 @contextmanager
-def throwaway_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server of `server_url`, dropped afterwards."""
-    url = create_database(server_url)
+def throwaway_database(server_url: str, name: str | None = None) -> Iterator[str]:
+    """A new, empty database on the server of `server_url` (named `name`, else a name of
+    its own), dropped afterwards."""
+    url = create_database(server_url, name=name)
     try:
         yield url
     finally:
         drop_database(server_url, url)
 
 
-def create_database(server_url: str, template: str | None = None) -> str:
+def create_database(server_url: str, template: str | None = None, name: str | None = None) -> str:
     """A new database on the server of `server_url`, empty or a copy of the database of
-    the URL `template`; its URL."""
-    name = f"ra_test_{uuid.uuid4().hex[:12]}"
+    the URL `template`, named `name` (else a new unique name); its URL."""
+    name = name or f"ra_test_{uuid.uuid4().hex[:12]}"
     create = sql.SQL("create database {}").format(sql.Identifier(name))
     if template is not None:
         source = sql.Identifier(urlsplit(template).path.lstrip("/"))

@@ -25,6 +25,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -83,6 +84,11 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("DBT_LOG_LEVEL_FILE", "none")
 
 
+def worker_folder() -> Path:
+    """This pytest process's folder of dbt targets and saved parses (pytest_configure)."""
+    return Path(os.environ["DBT_TARGET_PATH"]).parent
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if DBT_FOLDER in config.stash:
         shutil.rmtree(config.stash[DBT_FOLDER], ignore_errors=True)
@@ -98,9 +104,23 @@ def server_url() -> Iterator[str]:
         yield url
 
 
+def worker_database_name(server_url: str) -> str | None:
+    """The name of this worker's database of the test it runs, or None while a database of
+    that name exists (a test that wants two). dbt's saved parse names the database, and dbt
+    parses the whole project again (about 4 s) when the name changes: the tests of one
+    worker, which run one after the other, give their new databases one name, so that each
+    reuses the parse the test before left (`cli`)."""
+    name = f"ra_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        taken = conn.execute(
+            "select exists (select from pg_catalog.pg_database where datname = %s)", (name,)
+        ).fetchone()
+        return None if taken == (True,) else name
+
+
 @pytest.fixture
 def database_url(server_url: str) -> Iterator[str]:
-    with throwaway_database(server_url) as url:
+    with throwaway_database(server_url, worker_database_name(server_url)) as url:
         yield url
 
 
@@ -121,9 +141,20 @@ def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
 
 
 def cli_environment(url: str, state_dir: Path) -> dict[str, str]:
-    """This process's environment (its own dbt target: an xdist worker's, never the one of
-    the worker that built a shared warehouse) for the CLI against the database of `url`."""
-    return {**os.environ, DATABASE_URL_VAR: url, "ANALYTICS_STATE_DIR": str(state_dir)}
+    """This process's environment for the CLI against the database of `url`, with a dbt
+    target folder of this worker (never the one of the worker that built a shared
+    warehouse) and database name: dbt keeps the parse of the last command there."""
+    target = worker_folder() / "target" / database_name(url)
+    return {
+        **os.environ,
+        DATABASE_URL_VAR: url,
+        "ANALYTICS_STATE_DIR": str(state_dir),
+        "DBT_TARGET_PATH": str(target),
+    }
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
 
 
 @pytest.fixture
@@ -145,14 +176,38 @@ class Warehouse:
     template_url: str | None = None  # a pristine copy to clone, of a shared warehouse
 
 
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+def cli(
+    env: dict[str, str], *args: str, reuse_parse: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """The CLI as a subprocess. `run` and `check` keep dbt's parse in the state folder,
+    which is new in each test: unless reuse_parse is false, the parse this worker last
+    saved for the same database name and folder is put there first (as if the tests of a
+    worker were one deployment), and the one the command leaves is kept for the next."""
+    reuse_parse = reuse_parse and DATABASE_URL_VAR in env and "ANALYTICS_STATE_DIR" in env
+    if reuse_parse:
+        state = Path(env["ANALYTICS_STATE_DIR"]) / "dbt"
+        saved = worker_folder() / "parses" / database_name(env[DATABASE_URL_VAR])
+        _copy_parses(saved, state)
+    completed = subprocess.run(
         [sys.executable, "-m", "routing_analytics", *args],
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
+    if reuse_parse:
+        _copy_parses(state, saved)
+    return completed
+
+
+def _copy_parses(source: Path, destination: Path) -> None:
+    for parse in source.glob(f"**/{PARSE_FILE}"):
+        copy = destination / parse.relative_to(source)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(parse, copy)
+
+
+PARSE_FILE = "partial_parse.msgpack"
 
 
 # dbt's unit tests take longer than all the data tests of a build together, and they test the
@@ -193,7 +248,7 @@ def built_database(
     before_build: Callable[[str, GenerateResult], None] | None = None,
 ) -> Iterator[Warehouse]:
     """A fresh database of its own, loaded and built (load_and_build), dropped afterwards."""
-    with throwaway_database(server_url) as url:
+    with throwaway_database(server_url, worker_database_name(server_url)) as url:
         yield load_and_build(url, folder, options, before_build)
 
 
@@ -261,7 +316,9 @@ def copy_of(built: Warehouse, server_url: str, folder: Path) -> Iterator[Warehou
     """A database of its own copied from the template of a shared warehouse, with a copy of
     its state folder: for a test that changes what it is given."""
     assert built.template_url is not None
-    url = create_database(server_url, template=built.template_url)
+    url = create_database(
+        server_url, template=built.template_url, name=worker_database_name(server_url)
+    )
     state = folder / "copied-state"
     shutil.copytree(built.env["ANALYTICS_STATE_DIR"], state)
     try:

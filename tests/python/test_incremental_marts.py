@@ -652,7 +652,7 @@ def run(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
     )
     with throwaway_database(server_url) as url_a, throwaway_database(server_url) as url_b:
         env_a = cli_environment(url_a, folder / "state")
-        env_b = {**env_a, "ANALYTICS_DATABASE_URL": url_b}
+        env_b = cli_environment(url_b, folder / "state")
         batch_1 = _batch_1(generated, folder / "batch_1")
         loaded = cli(env_a, "load", str(folder / "batch_1"))
         assert loaded.returncode == 0, loaded.stderr
