@@ -499,7 +499,7 @@ def running_service(env: dict[str, str]) -> Iterator[str]:
         server.wait(timeout=30)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api_warehouse(server_url, tmp_path_factory) -> Iterator[Warehouse]:
     """3 tenants over the last 2 days up to now (so that "this month" and "the last 7 days"
     hold tasks), published by one `run`: what the API's tests serve. Shared: read only."""
