@@ -49,16 +49,19 @@ DBT_FOLDER = pytest.StashKey[Path]()
 SHARED_WAREHOUSE_MODULES = frozenset(
     {"test_retention.py", "test_gdpr.py", "test_incremental_marts.py"}
 )
+# And modules of quick tests of one costly module fixture (the project rules' `dbt parse`):
+# on one worker, it is made once instead of once per worker.
+ONE_WORKER_MODULES = SHARED_WAREHOUSE_MODULES | {"test_project_rules.py"}
 
 
 class OneWorkerPerSharedModule(LoadScopeScheduling):
-    """xdist's `--dist load`, except that the tests of a module in SHARED_WAREHOUSE_MODULES
-    go to one worker (xdist's own xdist_group marker does nothing under pytest 9). Modules
+    """xdist's `--dist load`, except that the tests of a module in ONE_WORKER_MODULES go
+    to one worker (xdist's own xdist_group marker does nothing under pytest 9). Modules
     with the most tests are handed out first (xdist's loadscope order)."""
 
     def _split_scope(self, nodeid: str) -> str:
         module = nodeid.split("::", 1)[0]
-        return module if module.rsplit("/", 1)[-1] in SHARED_WAREHOUSE_MODULES else nodeid
+        return module if module.rsplit("/", 1)[-1] in ONE_WORKER_MODULES else nodeid
 
 
 @pytest.hookimpl(optionalhook=True)
