@@ -86,16 +86,21 @@ def create_database(server_url: str, template: str | None = None, name: str | No
     name = name or f"ra_test_{uuid.uuid4().hex[:12]}"
     create = sql.SQL("create database {}").format(sql.Identifier(name))
     if template is not None:
-        source = sql.Identifier(urlsplit(template).path.lstrip("/"))
+        source = sql.Identifier(database_name(template))
         create = sql.SQL("{} template {}").format(create, source)
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(create)
     return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
 
 
+def database_name(url: str) -> str:
+    """The name of the database of `url` (made by create_database)."""
+    return urlsplit(url).path.lstrip("/")
+
+
 def drop_database(server_url: str, url: str) -> None:
     """Drop the database of `url` (made by create_database), whoever is still connected."""
-    name = urlsplit(url).path.lstrip("/")
+    name = database_name(url)
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(
             sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))

@@ -25,7 +25,6 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -36,6 +35,7 @@ from loader.privacy import Pseudonymiser
 from routing_analytics.platform.config import DATABASE_URL_VAR, Settings, load_settings
 from routing_analytics.platform.throwaway import (
     create_database,
+    database_name,
     drop_database,
     throwaway_database,
     throwaway_server,
@@ -110,7 +110,7 @@ def server_url() -> Iterator[str]:
 def worker_database_name(server_url: str) -> str | None:
     """The name of this worker's database of the test it runs, or None while a database of
     that name exists (a test that wants two). dbt's saved parse names the database, and dbt
-    parses the whole project again (about 4 s) when the name changes: the tests of one
+    parses the whole project again (about 5 s of CPU) when the name changes: the tests of one
     worker, which run one after the other, give their new databases one name, so that each
     reuses the parse the test before left (`cli`)."""
     name = f"ra_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
@@ -156,10 +156,6 @@ def cli_environment(url: str, state_dir: Path) -> dict[str, str]:
     }
 
 
-def database_name(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
-
-
 @pytest.fixture
 def conn(database_url: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(database_url, autocommit=True) as connection:
@@ -177,6 +173,9 @@ class Warehouse:
     generated: GenerateResult
     env: dict[str, str]
     template_url: str | None = None  # a pristine copy to clone, of a shared warehouse
+
+
+PARSE_FILE = "partial_parse.msgpack"  # dbt's saved parse, in a target folder
 
 
 def cli(
@@ -208,9 +207,6 @@ def _copy_parses(source: Path, destination: Path) -> None:
         copy = destination / parse.relative_to(source)
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(parse, copy)
-
-
-PARSE_FILE = "partial_parse.msgpack"
 
 
 # dbt's unit tests take longer than all the data tests of a build together, and they test the
