@@ -52,6 +52,13 @@
         on
             executions.started_at >= repriced.repriced_from_at
             and repriced.provider_key in (executions.provider_key, tenants.default_provider_key)
+    {#- Uncorrelated, so PostgreSQL tests it once before reading any task: most builds record
+        no price, and the join above would otherwise scan every staged task to find none. #}
+    where exists (
+        select
+        from {{ ref('int_provider_prices_effective') }} as prices
+        where prices._recorded_at > {{ last_built }}
+    )
 {%- endmacro -%}
 
 

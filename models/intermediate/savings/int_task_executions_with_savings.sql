@@ -34,6 +34,15 @@ stg_router__task_executions as (
         task_execution_id,
         reported_baseline_cost_usd
     from {{ ref('stg_router__task_executions') }}
+    {%- if is_incremental() %}
+    -- Only the tasks recomputed: the planner cannot push this into the window below.
+    where (tenant_id, task_execution_id) in (
+        select
+            costed.tenant_id,
+            costed.task_execution_id
+        from int_task_executions_costed as costed
+    )
+    {%- endif %}
 ),
 
 stg_router__routing_decisions as (
@@ -46,6 +55,15 @@ stg_router__routing_decisions as (
         _loaded_at,
         _staged_at
     from {{ ref('stg_router__routing_decisions') }}
+    {%- if is_incremental() %}
+    -- Only the tasks recomputed: the planner cannot push this into the window below.
+    where (tenant_id, task_execution_id) in (
+        select
+            costed.tenant_id,
+            costed.task_execution_id
+        from int_task_executions_costed as costed
+    )
+    {%- endif %}
 ),
 
 stg_router__tenants as (
