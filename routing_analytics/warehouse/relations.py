@@ -39,7 +39,11 @@ INT_TASK_EXECUTIONS_WITH_SAVINGS = "int.int_task_executions_with_savings"
 REJECTED_RECORDS = "int.int_rejected_records"
 LOAD_RECONCILIATION = "int.int_load_reconciliation"
 STREAM_RECONCILIATION = "int.int_stream_reconciliation"
-# The materialized ones, each after the views it reads.
+# The counts kept per load (incremental), and the same counted from all history (a view).
+LOAD_ROWS_JUDGED = "int.int_load_rows_judged"
+LOAD_ROWS_JUDGED_IN_FULL = "int.int_load_rows_judged_in_full"
+# The materialized ones, each after the views it reads (int_load_reconciliation is one in
+# a database built before its counts were kept per load).
 RECONCILIATION_VIEWS = (LOAD_RECONCILIATION, STREAM_RECONCILIATION)
 
 # Every name above that a dbt model builds (schema.relation), for the manifest check.
@@ -65,6 +69,8 @@ DBT_RELATIONS = (
     REJECTED_RECORDS,
     LOAD_RECONCILIATION,
     STREAM_RECONCILIATION,
+    LOAD_ROWS_JUDGED,
+    LOAD_ROWS_JUDGED_IN_FULL,
 )
 
 

@@ -1,0 +1,2 @@
+{#- Every load counted again from all history (a view: read only when asked). -#}
+{{ load_rows_judged() }}
