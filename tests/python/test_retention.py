@@ -188,6 +188,15 @@ def test_old_detail_is_gone_from_every_layer(warehouse: Warehouse, retained: dic
     )
     assert orphans == [(0,)]
     assert "rows in one transaction" in retained["output"]
+    # Retention recounted the loads in its transaction: the counts kept per load are those of
+    # a count of all history, and they count the raw rows that are left.
+    kept, in_full = "int.int_load_rows_judged", "int.int_load_rows_judged_in_full"
+    for left, right in ((kept, in_full), (in_full, kept)):
+        differing = f"select * from {left} except all select * from {right}"
+        assert query(url, f"select count(*) from ({differing}) as differing") == [(0,)]
+    for stream in ("task_executions", "usage_events"):
+        counted = query(url, f"select sum(landed_rows) from {kept} where stream = %s", (stream,))
+        assert counted == query(url, f"select count(*) from raw.{stream}"), stream
 
 
 def test_aggregates_inside_their_window_do_not_move(warehouse: Warehouse, retained: dict) -> None:
