@@ -190,10 +190,12 @@ staging_compared as (
     ) as figures (figure, mart_value)
 ),
 
--- 2. What the aggregate marts must add up to, per tenant, from the task-level fact.
-tenant_tasks_summed as (
+-- 2. What the aggregate marts must add up to, from the task-level fact: its open tasks
+-- summed once per tenant and UTC day, and every comparison below from those days.
+tenant_days_summed as (
     select
         tenant_id,
+        {{ utc_date('timestamp_start') }} as activity_date,
         count(*) as task_count,
         count(*) filter (where status = 'completed') as completed_tasks,
         count(*) filter (where is_priced) as priced_tasks,
@@ -202,8 +204,32 @@ tenant_tasks_summed as (
         sum(cost_actual) filter (where status = 'completed') as completed_cost_usd,
         sum(cost_actual) filter (where status <> 'completed') as other_status_cost_usd,
         sum(cost_baseline) filter (where status = 'completed') as completed_baseline_usd,
-        sum(savings) filter (where status = 'completed') as completed_savings_usd
+        sum(savings) filter (where status = 'completed') as completed_savings_usd,
+        sum(cost_actual) filter (
+            where status = 'completed' and is_priced
+        ) as completed_priced_cost_usd,
+        sum(cost_baseline) filter (
+            where status = 'completed' and is_priced
+        ) as completed_priced_baseline_usd,
+        sum(savings) filter (
+            where status = 'completed' and is_priced
+        ) as completed_priced_savings_usd
     from open_task_executions
+    group by tenant_id, {{ utc_date('timestamp_start') }}
+),
+
+tenant_tasks_summed as (
+    select
+        tenant_id,
+        sum(task_count) as task_count,
+        sum(completed_tasks) as completed_tasks,
+        sum(unpriced_tasks) as unpriced_tasks,
+        sum(cost_usd) as cost_usd,
+        sum(completed_cost_usd) as completed_cost_usd,
+        sum(other_status_cost_usd) as other_status_cost_usd,
+        sum(completed_baseline_usd) as completed_baseline_usd,
+        sum(completed_savings_usd) as completed_savings_usd
+    from tenant_days_summed
     group by tenant_id
 ),
 
@@ -318,18 +344,22 @@ aggregation_levels as (
 ),
 
 -- Per level, the tasks of the periods the mart rebuilds (a week or month that began before
--- detail_kept_from() is sealed with all its tasks).
+-- detail_kept_from() is sealed with all its tasks). A UTC day lies in one period of each
+-- level, and detail_kept_from() is a UTC midnight: the days tell.
 tenant_levels_expected as (
     select
-        executions.tenant_id,
+        tenant_days.tenant_id,
         levels.aggregation_level,
-        count(*) as task_count,
-        count(*) filter (where executions.status = 'completed') as completed_tasks,
-        count(*) filter (where executions.is_priced) as priced_tasks
-    from open_task_executions as executions
+        sum(tenant_days.task_count) as task_count,
+        sum(tenant_days.completed_tasks) as completed_tasks,
+        sum(tenant_days.priced_tasks) as priced_tasks
+    from tenant_days_summed as tenant_days
     cross join aggregation_levels as levels
-    where date_trunc(levels.truncation_unit, executions.timestamp_start) >= {{ first_open_moment }}
-    group by executions.tenant_id, levels.aggregation_level
+    where
+        date_trunc(
+            levels.truncation_unit, cast(tenant_days.activity_date as timestamptz)
+        ) >= {{ first_open_moment }}
+    group by tenant_days.tenant_id, levels.aggregation_level
 ),
 
 performance_summed as (
@@ -430,29 +460,15 @@ performance_global_compared as (
 
 -- Every ROI snapshot: the 30 UTC days ending with snapshot_date, completed tasks (money over
 -- the completed priced ones), other statuses' cost and unpriced tasks apart.
-tenant_days_summed as (
-    select
-        tenant_id,
-        {{ utc_date('timestamp_start') }} as activity_date,
-        count(*) filter (where status = 'completed') as completed_tasks,
-        count(*) filter (where not is_priced) as unpriced_tasks,
-        sum(cost_actual) filter (where status = 'completed' and is_priced) as cost_usd,
-        sum(cost_baseline) filter (where status = 'completed' and is_priced) as baseline_usd,
-        sum(savings) filter (where status = 'completed' and is_priced) as savings_usd,
-        sum(cost_actual) filter (where status <> 'completed') as other_status_cost_usd
-    from open_task_executions
-    group by tenant_id, {{ utc_date('timestamp_start') }}
-),
-
 roi_windows_expected as (
     select
         snapshots.tenant_id,
         snapshots.snapshot_date,
         coalesce(sum(tenant_days.completed_tasks), 0) as completed_tasks,
         coalesce(sum(tenant_days.unpriced_tasks), 0) as unpriced_tasks,
-        sum(tenant_days.cost_usd) as cost_usd,
-        sum(tenant_days.baseline_usd) as baseline_usd,
-        sum(tenant_days.savings_usd) as savings_usd,
+        sum(tenant_days.completed_priced_cost_usd) as cost_usd,
+        sum(tenant_days.completed_priced_baseline_usd) as baseline_usd,
+        sum(tenant_days.completed_priced_savings_usd) as savings_usd,
         sum(tenant_days.other_status_cost_usd) as other_status_cost_usd
     from customer_roi_snapshots as snapshots
     left join tenant_days_summed as tenant_days

@@ -278,3 +278,67 @@ def test_every_relation_python_names_is_built_by_a_dbt_model(warehouse, tmp_path
         project_vars["reader_role"],
         project_vars["analyst_role"],
     ) == (relations.PUBLISHED_SCHEMA, relations.READER_ROLE, relations.ANALYST_ROLE)
+
+
+TOTALS_TEST = "assert_mart_totals_reconcile_with_staging"
+# One figure changed in each mart the totals reconciliation checks, and what it must name.
+TAMPERED_FIGURES = {
+    ("task_executions = staged tasks", "cost_actual"): """
+        update analytics.task_executions set cost_actual = cost_actual + 0.000001
+        where (tenant_id, id) = (
+            select tenant_id, id from analytics.task_executions
+            where cost_actual is not null order by tenant_id, id limit 1
+        )""",
+    ("usage_analytics = task_executions", "tasks_created"): """
+        update analytics.usage_analytics set tasks_created = tasks_created + 1
+        where (tenant_id, date) = (
+            select tenant_id, max(date) from analytics.usage_analytics
+            group by tenant_id order by tenant_id desc limit 1
+        )""",
+    ("daily_tenant_metrics = task_executions", "all_tasks_count"): """
+        update analytics.daily_tenant_metrics set all_tasks_count = all_tasks_count + 1
+        where (tenant_id, date) = (
+            select tenant_id, min(date) from analytics.daily_tenant_metrics
+            group by tenant_id order by tenant_id desc limit 1
+        )""",
+    ("provider_performance = task_executions", "total_executions"): """
+        update analytics.provider_performance set total_executions = total_executions + 1
+        where id = (
+            select id from analytics.provider_performance
+            where aggregation_level = 'weekly' and tenant_id is not null
+            order by tenant_id, provider, period_start limit 1
+        )""",
+    ("provider_performance global = its tenants", "successful_executions"): """
+        update analytics.provider_performance
+        set successful_executions = successful_executions + 1
+        where id = (
+            select id from analytics.provider_performance
+            where aggregation_level = 'daily' and tenant_id is null
+            order by provider, period_start limit 1
+        )""",
+    ("customer_roi_snapshots = task_executions", "unpriced_tasks_30d"): """
+        update analytics.customer_roi_snapshots set unpriced_tasks_30d = unpriced_tasks_30d + 1
+        where (tenant_id, snapshot_date) = (
+            select tenant_id, max(snapshot_date) from analytics.customer_roi_snapshots
+            group by tenant_id order by tenant_id limit 1
+        )""",
+}
+
+
+def test_the_totals_reconciliation_names_each_mart_that_no_longer_adds_up(warehouse_copy):
+    """The mart totals reconciliation is the last check between a wrong figure and a
+    customer: it passes on the built marts, and with one figure changed in each mart it
+    fails, naming every changed figure with its mart."""
+    url, env = warehouse_copy.url, warehouse_copy.env
+    command = ("dbt", "--", "test", "--select", TOTALS_TEST, "--store-failures")
+    passed = cli(env, *command)
+    assert passed.returncode == 0, passed.stdout[-3000:]
+    with psycopg.connect(url) as conn:
+        for statement in TAMPERED_FIGURES.values():
+            assert conn.execute(statement).rowcount == 1, statement
+    failed = cli(env, *command)
+    assert failed.returncode == 1, failed.stdout[-3000:]
+    named = set(
+        rows(url, f"select distinct reconciliation, figure from dbt_test__audit.{TOTALS_TEST}")
+    )
+    assert set(TAMPERED_FIGURES) <= named, named
