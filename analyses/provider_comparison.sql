@@ -1,18 +1,16 @@
 -- Design document 7.2: which provider is fastest, cheapest and most reliable for the tenant
--- over the last 7 days (completed tasks, as the design's query). The whole UTC days of the
--- window come from the exact daily sums of provider_performance, the whole hours before the
--- first of them from its hourly sums, and only the part of an hour at the window's start
--- from task_executions: the design's figures, at the cost of about a hundred rows however
--- many tasks the tenant runs.
+-- over the last 7 days (completed tasks, as the design's query). The whole hours of the
+-- window come from the exact hourly sums of provider_performance, only the part of an hour
+-- at its start from task_executions: the design's figures, at the cost of a few hundred
+-- rows however many tasks the tenant runs.
 with
 
 window_started as (
     select {{ dbt.dateadd('day', -7, dbt.current_timestamp()) }} as window_start_at
 ),
 
--- The first whole UTC hour of the window, and the first whole UTC day (provider_performance's
--- hours and days are UTC).
-window_hours_bounded as (
+-- The first whole UTC hour of the window (provider_performance's hours are UTC).
+window_bounds as (
     select
         window_start_at,
         case
@@ -21,18 +19,6 @@ window_hours_bounded as (
             else date_trunc('hour', window_start_at, 'UTC') + interval '1 hour'
         end as whole_hours_from_at
     from window_started
-),
-
-window_bounds as (
-    select
-        window_start_at,
-        whole_hours_from_at,
-        case
-            when date_trunc('day', whole_hours_from_at, 'UTC') = whole_hours_from_at
-                then whole_hours_from_at
-            else date_trunc('day', whole_hours_from_at, 'UTC') + interval '1 day'
-        end as whole_days_from_at
-    from window_hours_bounded
 ),
 
 provider_performance as (
@@ -50,7 +36,7 @@ provider_performance as (
     from {{ ref('provider_performance') }}
     where
         tenant_id = current_setting('app.tenant_id', true)
-        and aggregation_level in ('hourly', 'daily')
+        and aggregation_level = 'hourly'
 ),
 
 task_executions as (
@@ -101,34 +87,13 @@ whole_hours as (
         provider_performance.completed_cost_exact_usd
     from provider_performance
     cross join window_bounds
-    where
-        provider_performance.aggregation_level = 'hourly'
-        and provider_performance.period_start >= window_bounds.whole_hours_from_at
-        and provider_performance.period_start < window_bounds.whole_days_from_at
-),
-
-whole_days as (
-    select
-        provider_performance.provider,
-        provider_performance.total_executions,
-        provider_performance.successful_executions,
-        provider_performance.timed_executions,
-        provider_performance.total_completed_duration_ms,
-        provider_performance.completed_priced_executions,
-        provider_performance.completed_cost_exact_usd
-    from provider_performance
-    cross join window_bounds
-    where
-        provider_performance.aggregation_level = 'daily'
-        and provider_performance.period_start >= window_bounds.whole_days_from_at
+    where provider_performance.period_start >= window_bounds.whole_hours_from_at
 ),
 
 window_unioned as (
     select * from first_hour_summed
     union all
     select * from whole_hours
-    union all
-    select * from whole_days
 ),
 
 providers_summed as (
