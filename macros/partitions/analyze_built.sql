@@ -6,11 +6,11 @@
     are more than autovacuum's threshold (50 + 10 %): an incremental build that adds a few
     hundred rows to a big table leaves its statistics as good as they were (0.2-0.5 s per table
     and run at 300k), and autovacuum analyses it later as rows add up; a build that changed
-    much of it gets statistics before the models above read it. A partitioned one would be sampled whole on
-    every build (each partition, then the table: 1.6 s for the 300k task mart), so a build
-    analyses only its partitions never analysed (a new month, made ahead of time or for a
-    late record), and the partitioned table when it never was or got such a partition (at
-    least once a month). Autovacuum keeps each partition's statistics current as rows
+    much of it gets statistics before the models above read it. A partitioned one would be
+    sampled whole on every build (each partition, then the table: 1.6 s for the 300k task
+    mart), so a build analyses only its partitions never analysed (a new month, made ahead
+    of time or for a late record), and the partitioned table when it never was or got such
+    a partition (at least once a month). Autovacuum keeps each partition's statistics current as rows
     arrive; it never analyses a partitioned table itself.
 -#}
 {%- macro analyze_built(relation) -%}

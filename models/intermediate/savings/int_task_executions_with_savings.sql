@@ -1,5 +1,16 @@
 -- The tasks a build recomputes (is_incremental) also depend on this:
 -- depends_on: {{ ref('base_router__task_executions') }}
+{#- An incremental build reads the staged tasks and decisions of the tasks it recomputes
+    only: PostgreSQL pushes this neither into the ranking of decisions below nor into the
+    joins, and would read all history. -#}
+{%- set of_tasks_recomputed -%}
+    (tenant_id, task_execution_id) in (
+        select
+            costed.tenant_id,
+            costed.task_execution_id
+        from int_task_executions_costed as costed
+    )
+{%- endset %}
 
 with
 
@@ -35,13 +46,7 @@ stg_router__task_executions as (
         reported_baseline_cost_usd
     from {{ ref('stg_router__task_executions') }}
     {%- if is_incremental() %}
-    -- Only the tasks recomputed: the planner cannot push this into the window below.
-    where (tenant_id, task_execution_id) in (
-        select
-            costed.tenant_id,
-            costed.task_execution_id
-        from int_task_executions_costed as costed
-    )
+    where {{ of_tasks_recomputed }}
     {%- endif %}
 ),
 
@@ -56,13 +61,7 @@ stg_router__routing_decisions as (
         _staged_at
     from {{ ref('stg_router__routing_decisions') }}
     {%- if is_incremental() %}
-    -- Only the tasks recomputed: the planner cannot push this into the window below.
-    where (tenant_id, task_execution_id) in (
-        select
-            costed.tenant_id,
-            costed.task_execution_id
-        from int_task_executions_costed as costed
-    )
+    where {{ of_tasks_recomputed }}
     {%- endif %}
 ),
 
