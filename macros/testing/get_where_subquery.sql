@@ -12,12 +12,32 @@
     (tag data_quality) always do.
 -#}
 {%- macro default__get_where_subquery(relation) -%}
+    {%- do return(rows_under_test(relation, model, tested_parent(relation))) -%}
+{%- endmacro -%}
+
+
+{#- The graph node of the relation this test reads, among the test's parents (none when
+    parsing). -#}
+{%- macro tested_parent(relation) -%}
+    {%- for unique_id in model.depends_on.nodes if execute -%}
+        {%- set node = graph.nodes.get(unique_id) -%}
+        {%- if node is not none and (node.alias or node.name) == relation.identifier -%}
+            {%- do return(node) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- do return(none) -%}
+{%- endmacro -%}
+
+
+{#- The rows of `relation` that the generic test `test_node` reads: its `where` config, and
+    the rows stamped after ANALYTICS_CHANGED_SINCE when the tested node carries a stamp. -#}
+{%- macro rows_under_test(relation, test_node, tested_node) -%}
     {%- set conditions = [] -%}
-    {%- set where = config.get('where', '') -%}
+    {%- set where = test_node.config.get('where') -%}
     {%- if where -%}
         {%- do conditions.append('(' ~ where ~ ')') -%}
     {%- endif -%}
-    {%- set stamp = changed_rows_stamp(relation) -%}
+    {%- set stamp = changed_rows_stamp(test_node, tested_node) -%}
     {%- if stamp is not none -%}
         {%- do conditions.append(
             adapter.quote(stamp) ~ ' > cast('
@@ -33,21 +53,16 @@
 {%- endmacro -%}
 
 
-{#- The stamp column of the tested relation when this test may read only the changed rows,
-    else none. -#}
-{%- macro changed_rows_stamp(relation) -%}
-    {%- if not execute or env_var('ANALYTICS_CHANGED_SINCE', '') == ''
-        or 'data_quality' in model.tags -%}
+{#- The stamp column of the tested node when the test may read only the changed rows, else
+    none. -#}
+{%- macro changed_rows_stamp(test_node, tested_node) -%}
+    {%- if not execute or tested_node is none or env_var('ANALYTICS_CHANGED_SINCE', '') == ''
+        or 'data_quality' in test_node.tags -%}
         {%- do return(none) -%}
     {%- endif -%}
-    {%- for unique_id in model.depends_on.nodes -%}
-        {%- set node = graph.nodes.get(unique_id) -%}
-        {%- if node is not none and (node.alias or node.name) == relation.identifier -%}
-            {%- for column in ['_inputs_staged_at', '_staged_at'] -%}
-                {%- if column in node.columns -%}
-                    {%- do return(column) -%}
-                {%- endif -%}
-            {%- endfor -%}
+    {%- for column in ['_inputs_staged_at', '_staged_at'] -%}
+        {%- if column in tested_node.columns -%}
+            {%- do return(column) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- do return(none) -%}

@@ -5,7 +5,8 @@ tests in the models' yml). A failing gate test returns one row per failure; the 
 carry a `gate_failure` column that names the gate, the stream, the figure and the threshold.
 dbt itself only says "Got 1 result": this module reads the results of the last dbt
 invocation and asks the database for those rows again, so that an operator reads what
-failed without opening dbt's files.
+failed without opening dbt's files. The same goes for the one query in which `run` tests
+every generic test (tests/assert_every_generic_test_passes.sql): a line per failing test.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from routing_analytics.warehouse.dbt import ensure_database, run_dbt
 from routing_analytics.warehouse.publish import discard_standby, mark_published, unpublished_loads
 
 GATE_TAG = "data_quality"
+# tests/assert_every_generic_test_passes.sql: a run's generic tests in one query, a row per
+# failing test (its name and failing_rows).
+ONE_QUERY_TAG = "generic_tests_in_one_query"
 MAX_LINES_PER_GATE = 20
 
 
@@ -48,6 +52,11 @@ class GateResult:
 
 def gate_results(target: Path) -> list[GateResult]:
     """The data-quality tests of the last dbt invocation that wrote to `target`."""
+    return tests_tagged(target, GATE_TAG)
+
+
+def tests_tagged(target: Path, tag: str) -> list[GateResult]:
+    """The tests tagged `tag` of the last dbt invocation that wrote to `target`."""
     run_results, manifest_file = target / "run_results.json", target / "manifest.json"
     if not run_results.exists() or not manifest_file.exists():
         return []
@@ -55,7 +64,7 @@ def gate_results(target: Path) -> list[GateResult]:
     found = []
     for result in json.loads(run_results.read_text())["results"]:
         node = nodes.get(result["unique_id"], {})
-        if GATE_TAG not in node.get("tags", ()):
+        if tag not in node.get("tags", ()):
             continue
         config = node.get("config", {})
         found.append(
@@ -92,30 +101,59 @@ def _lines_of(conn: psycopg.Connection, result: GateResult) -> list[str]:
     )
     if result.status != "fail" or not result.compiled_code:
         return [f"gate {result.name} {result.status}: {result.message or 'see dbt output'}"]
-    query = sql.SQL("select * from ({}) as failing limit {}").format(
-        sql.SQL(result.compiled_code.rstrip().rstrip(";")),
-        sql.Literal(MAX_LINES_PER_GATE),
-    )
-    try:
-        with conn.transaction(), conn.cursor() as cursor:
-            cursor.execute("set local statement_timeout = '60s'")
-            cursor.execute(query)
-            columns = [column.name for column in cursor.description or ()]
-            rows = cursor.fetchall()
-    except psycopg.Error:
-        return [fallback]
+    columns, rows = _failing_rows(conn, result.compiled_code)
     if "gate_failure" not in columns or not rows:
         return [fallback]
     position = columns.index("gate_failure")
     return [str(row[position]) for row in rows]
 
 
+def _failing_rows(
+    conn: psycopg.Connection, compiled_code: str
+) -> tuple[list[str], list[tuple[object, ...]]]:
+    """The first rows a failed test returns again (none when that query fails now)."""
+    query = sql.SQL("select * from ({}) as failing limit {}").format(
+        sql.SQL(compiled_code.rstrip().rstrip(";")), sql.Literal(MAX_LINES_PER_GATE)
+    )
+    try:
+        with conn.transaction(), conn.cursor() as cursor:
+            cursor.execute("set local statement_timeout = '60s'")
+            cursor.execute(query)
+            return [column.name for column in cursor.description or ()], cursor.fetchall()
+    except psycopg.Error:
+        return [], []
+
+
+def failing_generic_test_lines(settings: Settings, target: Path) -> list[str]:
+    """A line per generic test that failed in the one query of a run (dbt itself only says
+    how many failed)."""
+    failed = [
+        result
+        for result in tests_tagged(target, ONE_QUERY_TAG)
+        if result.status == "fail" and result.compiled_code
+    ]
+    if not failed:
+        return []
+    lines: list[str] = []
+    with db.connect(settings, autocommit=True) as conn:
+        for result in failed:
+            columns, rows = _failing_rows(conn, result.compiled_code or "")
+            named = {"test_name", "failing_rows"} <= set(columns)
+            lines += [
+                f"test {row[columns.index('test_name')]} failed on"
+                f" {row[columns.index('failing_rows')]} rows"
+                for row in (rows if named else ())
+            ] or [f"{result.name} failed: {result.failures} generic tests failed"]
+    return lines
+
+
 def print_failures(settings: Settings, target: Path) -> list[GateResult]:
-    """Print the failing gates of the last invocation (stderr, one line each); the results."""
+    """Print the failing gates and generic tests of the last invocation (stderr, one line
+    each); the gates' results."""
     results = gate_results(target)
-    for lines in failure_lines(settings, results).values():
-        for line in lines:
-            print(f"routing-analytics: {line}", flush=True, file=sys.stderr)
+    gate_lines = [line for lines in failure_lines(settings, results).values() for line in lines]
+    for line in gate_lines + failing_generic_test_lines(settings, target):
+        print(f"routing-analytics: {line}", flush=True, file=sys.stderr)
     return results
 
 
@@ -131,7 +169,8 @@ def gated_build(settings: Settings, dbt_args: list[str], *, published_by: str = 
             judged = unpublished_loads(conn)
         target = target_path(settings, dbt_args)
         (target / "run_results.json").unlink(missing_ok=True)
-        code = run_dbt(settings, dbt_args)
+        # build runs each generic test as its own node; the one query of them is for `run`.
+        code = run_dbt(settings, [*dbt_args, "--exclude", f"tag:{ONE_QUERY_TAG}"])
         results = print_failures(settings, target)
         if code == 0 and all_gates_passed(results):
             with db.connect(settings) as conn, conn.transaction():

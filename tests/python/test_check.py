@@ -3,17 +3,20 @@ exits 1 with a clear message (what cron or an orchestrator pages on)."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import cli, rows
+from conftest import cli, rows, settings_for
 
 from routing_analytics.operations.changed_rows import CHANGED_SINCE_VAR, ChangedRows
 from routing_analytics.operations.check import CheckResult, human_bytes
+from routing_analytics.operations.scheduled_run import GENERIC_TESTS_RUN_TOGETHER
 from routing_analytics.platform.ddl import apply_ddl
+from routing_analytics.warehouse.gates import ONE_QUERY_TAG, failing_generic_test_lines
 
 pytestmark = pytest.mark.integration
 
@@ -178,6 +181,65 @@ def test_a_run_tests_the_rows_it_changed_and_build_tests_every_row(warehouse_cop
     assert "accepted_range_task_executions_cost_actual__0" in every_row
     assert failing_tests(newest_input) == set()
     assert failing_tests(broken_input - timedelta(microseconds=1)) == every_row
+
+
+def test_the_one_query_of_every_generic_test_fails_as_the_tests_do_one_by_one(warehouse_copy):
+    """`run` checks the error-severity generic tests in one query
+    (tests/assert_every_generic_test_passes.sql) instead of one dbt node each: it must fail
+    on the tests that fail on their own, on as many rows, with and without
+    ANALYTICS_CHANGED_SINCE, and `run` names each of them in a line."""
+    url = warehouse_copy.url
+    newest_input, broken_input = _break_an_old_task(url, "cost_actual = -1, status = 'lost'")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "update analytics.daily_tenant_metrics set completed_tasks_count = -5"
+            " where (tenant_id, date) = (select tenant_id, min(date)"
+            " from analytics.daily_tenant_metrics group by tenant_id order by tenant_id limit 1)"
+        )
+    target = Path(warehouse_copy.env["DBT_TARGET_PATH"])
+    # Only these two marts were broken: the tests of the others pass in either form.
+    broken_marts = ("task_executions", "daily_tenant_metrics")
+    one_by_one = [f"{mart},{GENERIC_TESTS_RUN_TOGETHER}" for mart in broken_marts]
+
+    def failing(changed_since: datetime | None, *selection: str) -> dict[str, int]:
+        env = {**warehouse_copy.env, CHANGED_SINCE_VAR: ""}
+        if changed_since is not None:
+            env[CHANGED_SINCE_VAR] = changed_since.isoformat()
+        cli(env, "dbt", "--", "test", "--select", *selection, "--quiet")
+        return failing_test_counts(url, target)
+
+    for changed_since in (None, broken_input - timedelta(microseconds=1), newest_input):
+        separately = failing(changed_since, *one_by_one)
+        together = failing(changed_since, f"tag:{ONE_QUERY_TAG}")
+        assert together == separately
+        if changed_since is None:
+            separately_in_full = separately
+            assert separately["accepted_range_task_executions_cost_actual__0"] == 1
+            assert separately["accepted_range_daily_tenant_metrics_completed_tasks_count__0"] == 1
+            assert [name for name in together if "accepted_values_task_executions_status" in name]
+    # Stamped after the broken task: none of the task mart's tests read it.
+    assert not [name for name in together if "_task_executions_" in name]
+    failing(None, f"tag:{ONE_QUERY_TAG}")
+    settings = settings_for(url, Path(warehouse_copy.env["ANALYTICS_STATE_DIR"]))
+    assert failing_generic_test_lines(settings, target) == [
+        f"test {name} failed on {count} rows" for name, count in sorted(separately_in_full.items())
+    ]
+
+
+def failing_test_counts(url: str, target: Path) -> dict[str, int]:
+    """The failing tests of the last dbt invocation and their counts; for the one query of
+    every generic test, the tests it names."""
+    manifest = json.loads((target / "manifest.json").read_text())["nodes"]
+    failed = {}
+    for result in json.loads((target / "run_results.json").read_text())["results"]:
+        if result["status"] != "fail":
+            continue
+        node = manifest[result["unique_id"]]
+        if ONE_QUERY_TAG in node["tags"]:
+            failed.update(dict(rows(url, result["compiled_code"])))
+        else:
+            failed[node["name"]] = result["failures"]
+    return failed
 
 
 def test_only_gates_contract_and_isolation_hold_a_run_back():
