@@ -163,31 +163,12 @@ def test_a_run_holds_what_it_changed_to_the_contract_and_check_holds_every_row(w
     assert failures(ChangedRows((), None)) == every_row
 
 
-def test_a_run_tests_the_rows_it_changed_and_build_tests_every_row(warehouse_copy):
-    """With ANALYTICS_CHANGED_SINCE (set by `run`: the newest input the live marts hold) the
-    generic tests of a stamped relation read only the rows stamped after it."""
-    newest_input, broken_input = _break_an_old_task(warehouse_copy.url, "cost_actual = -1")
-
-    def failing_tests(changed_since: datetime | None) -> set[str]:
-        env = dict(warehouse_copy.env)
-        if changed_since is not None:
-            env[CHANGED_SINCE_VAR] = changed_since.isoformat()
-        tested = cli(
-            env, "dbt", "--", "test", "--select", "task_executions,test_type:generic", "--quiet"
-        )
-        return set(re.findall(r"Failure in test (\S+)", tested.stdout))
-
-    every_row = failing_tests(None)
-    assert "accepted_range_task_executions_cost_actual__0" in every_row
-    assert failing_tests(newest_input) == set()
-    assert failing_tests(broken_input - timedelta(microseconds=1)) == every_row
-
-
 def test_the_one_query_of_every_generic_test_fails_as_the_tests_do_one_by_one(warehouse_copy):
-    """`run` checks the error-severity generic tests in one query
-    (tests/assert_every_generic_test_passes.sql) instead of one dbt node each: it must fail
-    on the tests that fail on their own, on as many rows, with and without
-    ANALYTICS_CHANGED_SINCE, and `run` names each of them in a line."""
+    """With ANALYTICS_CHANGED_SINCE (set by `run`: the newest input the live marts hold) the
+    generic tests of a stamped relation read only the rows stamped after it. `run` checks
+    the error-severity ones in one query (tests/assert_every_generic_test_passes.sql)
+    instead of one dbt node each: it must fail on the tests that fail on their own, on as
+    many rows, with and without ANALYTICS_CHANGED_SINCE, and `run` names each of them."""
     url = warehouse_copy.url
     newest_input, broken_input = _break_an_old_task(url, "cost_actual = -1, status = 'lost'")
     with psycopg.connect(url, autocommit=True) as conn:
@@ -201,45 +182,47 @@ def test_the_one_query_of_every_generic_test_fails_as_the_tests_do_one_by_one(wa
     broken_marts = ("task_executions", "daily_tenant_metrics")
     one_by_one = [f"{mart},{GENERIC_TESTS_RUN_TOGETHER}" for mart in broken_marts]
 
-    def failing(changed_since: datetime | None, *selection: str) -> dict[str, int]:
+    def failing(changed_since: datetime | None) -> tuple[dict[str, int], dict[str, int]]:
+        """The failures of the tests one by one, and those the one query names."""
         env = {**warehouse_copy.env, CHANGED_SINCE_VAR: ""}
         if changed_since is not None:
             env[CHANGED_SINCE_VAR] = changed_since.isoformat()
-        cli(env, "dbt", "--", "test", "--select", *selection, "--quiet")
+        cli(env, "dbt", "--", "test", "--select", *one_by_one, f"tag:{ONE_QUERY_TAG}", "--quiet")
         return failing_test_counts(url, target)
 
-    for changed_since in (None, broken_input - timedelta(microseconds=1), newest_input):
-        separately = failing(changed_since, *one_by_one)
-        together = failing(changed_since, f"tag:{ONE_QUERY_TAG}")
-        assert together == separately
-        if changed_since is None:
-            separately_in_full = separately
-            assert separately["accepted_range_task_executions_cost_actual__0"] == 1
-            assert separately["accepted_range_daily_tenant_metrics_completed_tasks_count__0"] == 1
-            assert [name for name in together if "accepted_values_task_executions_status" in name]
+    from_the_broken_row = failing(broken_input - timedelta(microseconds=1))
+    assert from_the_broken_row[1] == from_the_broken_row[0]
     # Stamped after the broken task: none of the task mart's tests read it.
+    separately, together = failing(newest_input)
+    assert together == separately
     assert not [name for name in together if "_task_executions_" in name]
-    failing(None, f"tag:{ONE_QUERY_TAG}")
+
+    separately, together = failing(None)
+    assert together == separately
+    assert from_the_broken_row == (separately, together)
+    assert separately["accepted_range_task_executions_cost_actual__0"] == 1
+    assert separately["accepted_range_daily_tenant_metrics_completed_tasks_count__0"] == 1
+    assert [name for name in together if "accepted_values_task_executions_status" in name]
     settings = settings_for(url, Path(warehouse_copy.env["ANALYTICS_STATE_DIR"]))
     assert failing_generic_test_lines(settings, target) == [
-        f"test {name} failed on {count} rows" for name, count in sorted(separately_in_full.items())
+        f"test {name} failed on {count} rows" for name, count in sorted(together.items())
     ]
 
 
-def failing_test_counts(url: str, target: Path) -> dict[str, int]:
-    """The failing tests of the last dbt invocation and their counts; for the one query of
-    every generic test, the tests it names."""
+def failing_test_counts(url: str, target: Path) -> tuple[dict[str, int], dict[str, int]]:
+    """The failing tests of the last dbt invocation with their counts, and those that the
+    one query of every generic test names with theirs."""
     manifest = json.loads((target / "manifest.json").read_text())["nodes"]
-    failed = {}
+    separately, together = {}, {}
     for result in json.loads((target / "run_results.json").read_text())["results"]:
         if result["status"] != "fail":
             continue
         node = manifest[result["unique_id"]]
         if ONE_QUERY_TAG in node["tags"]:
-            failed.update(dict(rows(url, result["compiled_code"])))
+            together.update(dict(rows(url, result["compiled_code"])))
         else:
-            failed[node["name"]] = result["failures"]
-    return failed
+            separately[node["name"]] = result["failures"]
+    return separately, together
 
 
 def test_only_gates_contract_and_isolation_hold_a_run_back():
