@@ -226,6 +226,7 @@ def _wait_for_autovacuum_of(conn: psycopg.Connection, table: str) -> None:
             "select exists (select from pg_catalog.pg_locks as locks"
             " inner join pg_catalog.pg_stat_activity as activity using (pid)"
             " where activity.backend_type = 'autovacuum worker'"
+            " and activity.datname = current_database()"
             " and locks.relation = to_regclass(%s))",
             (table,),
         ).fetchone()
@@ -252,9 +253,12 @@ def _keep_autovacuum_off_the_live_marts(url: str) -> None:
 
 
 def _publish_is_waiting(conn: psycopg.Connection) -> bool:
+    """Whether a publish of this test's database waits for a lock: the tests beside it
+    publish in databases of their own on the same server, and pg_stat_activity shows all."""
     row = conn.execute(
         "select count(*) from pg_catalog.pg_stat_activity"
-        " where wait_event_type = 'Lock' and query ~ '^lock table '"
+        " where datname = current_database()"
+        " and wait_event_type = 'Lock' and query ~ '^lock table '"
     ).fetchone()
     return bool(row and row[0])
 
