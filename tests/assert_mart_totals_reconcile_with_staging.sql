@@ -12,15 +12,74 @@
 -- Part 2 covers the periods the marts rebuild from their tasks: once retention has deleted
 -- old tasks, the sealed periods before detail_kept_from() keep figures those tasks no longer
 -- back (tests/python/test_retention.py proves them unchanged instead).
+-- In `routing-analytics run` (ANALYTICS_CHANGED_SINCE set), the check costs as much as the
+-- change: the same comparisons over the tenant-days the run can have changed, except that
+-- weekly and monthly provider_performance rows are compared with the mart's daily rows and
+-- ROI snapshots with usage_analytics' days (each already checked against the tasks), so
+-- that a changed day does not read its month of tasks again. `build`, `check`, make test
+-- and CI run the whole check.
 {%- set first_open_moment = first_unsealed_period('timestamp') %}
 {%- set first_open_date = first_unsealed_period('date') %}
+{%- set changed_since = run_changed_since() %}
+-- depends_on: {{ ref('base_router__task_executions') }}
+-- depends_on: {{ ref('stg_router__usage_events') }}
 with
+
+{% if changed_since is not none -%}
+-- The tenant-days the run can have changed: those of the tasks it priced or published, of
+-- every version of a task key it staged (the day a task left counts too: withdrawn,
+-- rejected, or moved to another start time), and of the usage events it staged.
+tenant_days_changed as (
+    select
+        tenant_id,
+        {{ utc_date('timestamp_start') }} as activity_date
+    from {{ ref('task_executions') }}
+    where _inputs_staged_at > {{ changed_since }}
+    union
+    select
+        tenant_id,
+        {{ utc_date('started_at') }} as activity_date
+    from {{ ref('int_task_executions_with_savings') }}
+    where _inputs_staged_at > {{ changed_since }}
+    union
+    select
+        versions.tenant_id,
+        {{ utc_date('versions.started_at') }} as activity_date
+    from {{ ref('base_router__task_executions') }} as restaged
+    inner join {{ ref('base_router__task_executions') }} as versions
+        on
+            restaged.task_execution_id = versions.task_execution_id
+            and restaged.tenant_id = versions.tenant_id
+    where restaged._staged_at > {{ changed_since }} and versions.started_at is not null
+    union
+    select
+        tenant_id,
+        {{ utc_date('occurred_at') }} as activity_date
+    from {{ ref('stg_router__usage_events') }}
+    where _staged_at > {{ changed_since }}
+),
+
+-- The ROI snapshots whose 30 days hold a changed day.
+roi_snapshots_changed as (
+    select distinct
+        tenant_id,
+        {{ date_series('activity_date', 'activity_date + 29') }} as snapshot_date
+    from tenant_days_changed
+),
+
+{% endif -%}
 
 stg_router__task_executions as (
     select
-        task_execution_id,
-        tenant_id
-    from {{ ref('stg_router__task_executions') }}
+        staged.task_execution_id,
+        staged.tenant_id
+    from {{ ref('stg_router__task_executions') }} as staged
+    {% if changed_since is not none %}
+    inner join tenant_days_changed as changed
+        on
+            staged.tenant_id = changed.tenant_id
+            and {{ in_utc_day('staged.started_at', 'changed.activity_date') }}
+    {% endif %}
 ),
 
 int_task_executions_with_savings as (
@@ -32,20 +91,35 @@ int_task_executions_with_savings as (
         savings_usd,
         is_in_savings
     from {{ ref('int_task_executions_with_savings') }}
+    {% if changed_since is not none %}
+    where
+        (tenant_id, task_execution_id) in (
+            select
+                staged.tenant_id,
+                staged.task_execution_id
+            from stg_router__task_executions as staged
+        )
+    {% endif %}
 ),
 
 task_executions as (
     select
-        id,
-        tenant_id,
-        status,
-        cost_actual,
-        cost_baseline,
-        savings,
-        is_priced,
-        is_in_savings,
-        timestamp_start
-    from {{ ref('task_executions') }}
+        executions.id,
+        executions.tenant_id,
+        executions.status,
+        executions.cost_actual,
+        executions.cost_baseline,
+        executions.savings,
+        executions.is_priced,
+        executions.is_in_savings,
+        executions.timestamp_start
+    from {{ ref('task_executions') }} as executions
+    {% if changed_since is not none %}
+    inner join tenant_days_changed as changed
+        on
+            executions.tenant_id = changed.tenant_id
+            and {{ in_utc_day('executions.timestamp_start', 'changed.activity_date') }}
+    {% endif %}
 ),
 
 open_task_executions as (
@@ -56,54 +130,226 @@ open_task_executions as (
 
 usage_analytics as (
     select
-        tenant_id,
-        tasks_created,
-        unpriced_tasks,
-        total_cost_exact_usd,
-        completed_baseline_exact_usd,
-        completed_savings_exact_usd
-    from {{ ref('usage_analytics') }}
-    where date >= {{ first_open_date }}
+        usage_days.tenant_id,
+        usage_days.tasks_created,
+        usage_days.unpriced_tasks,
+        usage_days.total_cost_exact_usd,
+        usage_days.completed_baseline_exact_usd,
+        usage_days.completed_savings_exact_usd
+    from {{ ref('usage_analytics') }} as usage_days
+    {% if changed_since is not none %}
+    inner join tenant_days_changed as changed
+        on usage_days.tenant_id = changed.tenant_id and usage_days.date = changed.activity_date
+    {% endif %}
+    where usage_days.date >= {{ first_open_date }}
 ),
 
 daily_tenant_metrics as (
     select
-        tenant_id,
-        completed_tasks_count,
-        all_tasks_count,
-        unpriced_tasks_count,
-        completed_cost_usd,
-        completed_savings_usd,
-        other_status_cost
-    from {{ ref('daily_tenant_metrics') }}
-    where date >= {{ first_open_date }}
+        metric_days.tenant_id,
+        metric_days.completed_tasks_count,
+        metric_days.all_tasks_count,
+        metric_days.unpriced_tasks_count,
+        metric_days.completed_cost_usd,
+        metric_days.completed_savings_usd,
+        metric_days.other_status_cost
+    from {{ ref('daily_tenant_metrics') }} as metric_days
+    {% if changed_since is not none %}
+    inner join tenant_days_changed as changed
+        on metric_days.tenant_id = changed.tenant_id and metric_days.date = changed.activity_date
+    {% endif %}
+    where metric_days.date >= {{ first_open_date }}
 ),
 
+-- The rows compared with the tasks, per tenant: in a run, the hours and days changed.
 provider_performance as (
     select
-        aggregation_level,
-        provider,
-        tenant_id,
-        period_start,
-        total_executions,
-        successful_executions,
-        priced_executions
-    from {{ ref('provider_performance') }}
-    where period_start >= {{ first_open_moment }}
+        performance.aggregation_level,
+        performance.provider,
+        performance.tenant_id,
+        performance.period_start,
+        performance.total_executions,
+        performance.successful_executions,
+        performance.priced_executions
+    from {{ ref('provider_performance') }} as performance
+    {% if changed_since is not none %}
+    inner join tenant_days_changed as changed
+        on
+            performance.tenant_id = changed.tenant_id
+            and {{ in_utc_day('performance.period_start', 'changed.activity_date') }}
+    where
+        performance.aggregation_level in ('hourly', 'daily')
+        and performance.period_start >= {{ first_open_moment }}
+    {% else %}
+    where performance.period_start >= {{ first_open_moment }}
+    {% endif %}
 ),
+
+{% if changed_since is none -%}
+performance_rows_compared_globally as (
+    select * from provider_performance
+),
+{%- else -%}
+days_changed as (
+    select distinct activity_date
+    from tenant_days_changed
+),
+
+-- The weeks and months that contain a changed day, per tenant (tenant_id) and for all
+-- tenants (null).
+long_periods_changed as (
+    select distinct
+        changed.tenant_id,
+        levels.aggregation_level,
+        levels.truncation_unit,
+        date_trunc(
+            levels.truncation_unit, cast(changed.activity_date as timestamptz)
+        ) as period_start
+    from tenant_days_changed as changed
+    cross join (
+        values ('weekly', 'week'), ('monthly', 'month')
+    ) as levels (aggregation_level, truncation_unit)
+    where
+        date_trunc(levels.truncation_unit, cast(changed.activity_date as timestamptz))
+        >= {{ first_open_moment }}
+),
+
+long_periods_of_all_tenants as (
+    select distinct
+        aggregation_level,
+        period_start
+    from long_periods_changed
+),
+
+-- Every row, of each tenant and for all tenants, of the hours, days, weeks and months
+-- changed: a global row must still equal the sum of its tenants' rows.
+performance_rows_compared_globally as (
+    select
+        performance.aggregation_level,
+        performance.provider,
+        performance.tenant_id,
+        performance.period_start,
+        performance.total_executions,
+        performance.successful_executions,
+        performance.priced_executions
+    from {{ ref('provider_performance') }} as performance
+    inner join days_changed as changed
+        on {{ in_utc_day('performance.period_start', 'changed.activity_date') }}
+    where
+        performance.aggregation_level in ('hourly', 'daily')
+        and performance.period_start >= {{ first_open_moment }}
+    union all
+    select
+        performance.aggregation_level,
+        performance.provider,
+        performance.tenant_id,
+        performance.period_start,
+        performance.total_executions,
+        performance.successful_executions,
+        performance.priced_executions
+    from {{ ref('provider_performance') }} as performance
+    inner join long_periods_of_all_tenants as periods
+        on
+            performance.aggregation_level = periods.aggregation_level
+            and performance.period_start = periods.period_start
+),
+
+-- A tenant's weekly or monthly row holds the sum of its daily rows of that period.
+long_periods_summed_from_days as (
+    select
+        periods.tenant_id,
+        daily_rows.provider,
+        periods.aggregation_level,
+        periods.period_start,
+        sum(daily_rows.total_executions) as task_count,
+        sum(daily_rows.successful_executions) as completed_tasks,
+        sum(daily_rows.priced_executions) as priced_tasks
+    from long_periods_changed as periods
+    inner join {{ ref('provider_performance') }} as daily_rows
+        on
+            periods.tenant_id = daily_rows.tenant_id
+            and daily_rows.aggregation_level = 'daily'
+            and periods.period_start <= daily_rows.period_start
+            and periods.period_start + cast('1 ' || periods.truncation_unit as interval)
+            > daily_rows.period_start
+    group by periods.tenant_id, daily_rows.provider, periods.aggregation_level, periods.period_start
+),
+
+long_periods_of_tenants as (
+    select
+        performance.aggregation_level,
+        performance.provider,
+        performance.tenant_id,
+        performance.period_start,
+        performance.total_executions,
+        performance.successful_executions,
+        performance.priced_executions
+    from {{ ref('provider_performance') }} as performance
+    inner join long_periods_changed as periods
+        on
+            performance.tenant_id = periods.tenant_id
+            and performance.aggregation_level = periods.aggregation_level
+            and performance.period_start = periods.period_start
+),
+
+long_periods_compared as (
+    select
+        'provider_performance = its daily rows' as reconciliation,
+        coalesce(long_rows.tenant_id, from_days.tenant_id) as tenant_id,
+        coalesce(long_rows.aggregation_level, from_days.aggregation_level) || ' '
+        || coalesce(long_rows.provider, from_days.provider) || ' '
+        || cast(
+            coalesce(long_rows.period_start, from_days.period_start) as {{ dbt.type_string() }}
+        ) as scope,
+        figures.figure,
+        figures.mart_value,
+        figures.expected_value
+    from long_periods_of_tenants as long_rows
+    full outer join long_periods_summed_from_days as from_days
+        on
+            long_rows.tenant_id = from_days.tenant_id
+            and long_rows.provider = from_days.provider
+            and long_rows.aggregation_level = from_days.aggregation_level
+            and long_rows.period_start = from_days.period_start
+    cross join lateral (
+        values
+        (
+            'total_executions',
+            cast(long_rows.total_executions as numeric),
+            cast(from_days.task_count as numeric)
+        ),
+        (
+            'successful_executions',
+            cast(long_rows.successful_executions as numeric),
+            cast(from_days.completed_tasks as numeric)
+        ),
+        (
+            'priced_executions',
+            cast(long_rows.priced_executions as numeric),
+            cast(from_days.priced_tasks as numeric)
+        )
+    ) as figures (figure, mart_value, expected_value)
+),
+{%- endif %}
 
 customer_roi_snapshots as (
     select
-        tenant_id,
-        snapshot_date,
-        tasks_completed_30d,
-        unpriced_tasks_30d,
-        total_cost_30d_exact_usd,
-        total_baseline_30d_exact_usd,
-        total_savings_30d_exact_usd,
-        other_status_cost_30d_exact_usd
-    from {{ ref('customer_roi_snapshots') }}
-    where snapshot_date >= {{ first_unsealed_period('date', days_read_before=59) }}
+        snapshots.tenant_id,
+        snapshots.snapshot_date,
+        snapshots.tasks_completed_30d,
+        snapshots.unpriced_tasks_30d,
+        snapshots.total_cost_30d_exact_usd,
+        snapshots.total_baseline_30d_exact_usd,
+        snapshots.total_savings_30d_exact_usd,
+        snapshots.other_status_cost_30d_exact_usd
+    from {{ ref('customer_roi_snapshots') }} as snapshots
+    {% if changed_since is not none %}
+    inner join roi_snapshots_changed as changed
+        on
+            snapshots.tenant_id = changed.tenant_id
+            and snapshots.snapshot_date = changed.snapshot_date
+    {% endif %}
+    where snapshots.snapshot_date >= {{ first_unsealed_period('date', days_read_before=59) }}
 ),
 
 -- 1. Staged tasks through the savings model, per tenant and for all tenants (null tenant).
@@ -341,6 +587,10 @@ aggregation_levels as (
     from (
         values ('hourly', 'hour'), ('daily', 'day'), ('weekly', 'week'), ('monthly', 'month')
     ) as levels (aggregation_level, truncation_unit)
+    {% if changed_since is not none %}
+    -- In a run, weeks and months are compared with the daily rows (long_periods_compared).
+    where aggregation_level in ('hourly', 'daily')
+    {% endif %}
 ),
 
 -- Per level, the tasks of the periods the mart rebuilds (a week or month that began before
@@ -416,7 +666,7 @@ performance_tenant_rows_summed as (
         sum(total_executions) as task_count,
         sum(successful_executions) as completed_tasks,
         sum(priced_executions) as priced_tasks
-    from provider_performance
+    from performance_rows_compared_globally
     where tenant_id is not null
     group by aggregation_level, provider, period_start
 ),
@@ -430,7 +680,7 @@ performance_global_compared as (
         figures.figure,
         figures.mart_value,
         figures.expected_value
-    from provider_performance as global_rows
+    from performance_rows_compared_globally as global_rows
     left join performance_tenant_rows_summed as tenant_rows
         on
             global_rows.aggregation_level = tenant_rows.aggregation_level
@@ -458,6 +708,36 @@ performance_global_compared as (
     where global_rows.tenant_id is null
 ),
 
+-- The days ROI snapshots add up: the task mart's, or in a run usage_analytics' (checked
+-- against the tasks above on the days changed; the other days were on earlier runs). An
+-- unpriced task has no cost, baseline nor savings, so usage_analytics' completed money is
+-- the completed priced tasks'.
+roi_days as (
+    {% if changed_since is none %}
+    select
+        tenant_id,
+        activity_date,
+        completed_tasks,
+        unpriced_tasks,
+        completed_priced_cost_usd,
+        completed_priced_baseline_usd,
+        completed_priced_savings_usd,
+        other_status_cost_usd
+    from tenant_days_summed
+    {% else %}
+    select
+        tenant_id,
+        date as activity_date,
+        completed_tasks,
+        unpriced_tasks,
+        completed_cost_exact_usd as completed_priced_cost_usd,
+        completed_baseline_exact_usd as completed_priced_baseline_usd,
+        completed_savings_exact_usd as completed_priced_savings_usd,
+        other_status_cost_exact_usd as other_status_cost_usd
+    from {{ ref('usage_analytics') }}
+    {% endif %}
+),
+
 -- Every ROI snapshot: the 30 UTC days ending with snapshot_date, completed tasks (money over
 -- the completed priced ones), other statuses' cost and unpriced tasks apart.
 roi_windows_expected as (
@@ -471,7 +751,7 @@ roi_windows_expected as (
         sum(tenant_days.completed_priced_savings_usd) as savings_usd,
         sum(tenant_days.other_status_cost_usd) as other_status_cost_usd
     from customer_roi_snapshots as snapshots
-    left join tenant_days_summed as tenant_days
+    left join roi_days as tenant_days
         on
             snapshots.tenant_id = tenant_days.tenant_id
             and snapshots.snapshot_date >= tenant_days.activity_date
@@ -481,7 +761,11 @@ roi_windows_expected as (
 
 roi_compared as (
     select
+        {% if changed_since is none %}
         'customer_roi_snapshots = task_executions' as reconciliation,
+        {% else %}
+        'customer_roi_snapshots = usage_analytics' as reconciliation,
+        {% endif %}
         snapshots.tenant_id,
         cast(snapshots.snapshot_date as {{ dbt.type_string() }}) as scope,
         figures.figure,
@@ -535,6 +819,10 @@ figures_compared as (
     select * from performance_global_compared
     union all
     select * from roi_compared
+    {% if changed_since is not none %}
+    union all
+    select * from long_periods_compared
+    {% endif %}
 ),
 
 final as (

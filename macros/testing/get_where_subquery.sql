@@ -39,10 +39,7 @@
     {%- endif -%}
     {%- set stamp = changed_rows_stamp(test_node, tested_node) -%}
     {%- if stamp is not none -%}
-        {%- do conditions.append(
-            adapter.quote(stamp) ~ ' > cast('
-            ~ dbt.string_literal(env_var('ANALYTICS_CHANGED_SINCE')) ~ ' as timestamptz)'
-        ) -%}
+        {%- do conditions.append(adapter.quote(stamp) ~ ' > ' ~ run_changed_since()) -%}
     {%- endif -%}
     {%- if not conditions -%}
         {%- do return(relation) -%}
@@ -56,7 +53,7 @@
 {#- The stamp column of the tested node when the test may read only the changed rows, else
     none. -#}
 {%- macro changed_rows_stamp(test_node, tested_node) -%}
-    {%- if not execute or tested_node is none or env_var('ANALYTICS_CHANGED_SINCE', '') == ''
+    {%- if tested_node is none or run_changed_since() is none
         or 'data_quality' in test_node.tags -%}
         {%- do return(none) -%}
     {%- endif -%}
@@ -66,4 +63,16 @@
         {%- endif -%}
     {%- endfor -%}
     {%- do return(none) -%}
+{%- endmacro -%}
+
+
+{#- When `routing-analytics run` tests what it changed: ANALYTICS_CHANGED_SINCE as a SQL
+    timestamptz; else (parsing, build, check, make test, CI) none. Read only when executing:
+    dbt parses again every file whose parse read an environment variable that changed. -#}
+{%- macro run_changed_since() -%}
+    {%- set changed_since = env_var('ANALYTICS_CHANGED_SINCE', '') if execute else '' -%}
+    {%- if changed_since == '' -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- do return('cast(' ~ dbt.string_literal(changed_since) ~ ' as timestamptz)') -%}
 {%- endmacro -%}

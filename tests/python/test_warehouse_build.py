@@ -15,6 +15,7 @@ import pytest
 import yaml
 from conftest import HAND_LANDED_BAIT, HAND_LANDED_ID, cli, rows
 
+from routing_analytics.operations.changed_rows import CHANGED_SINCE_VAR
 from routing_analytics.warehouse import relations
 
 pytestmark = pytest.mark.integration
@@ -342,3 +343,103 @@ def test_the_totals_reconciliation_names_each_mart_that_no_longer_adds_up(wareho
         rows(url, f"select distinct reconciliation, figure from dbt_test__audit.{TOTALS_TEST}")
     )
     assert set(TAMPERED_FIGURES) <= named, named
+
+
+# A run that changed one tenant-day: one figure changed in each mart
+# on that day, or in the week or ROI window that holds it, and what the run's check names.
+TAMPERED_IN_A_CHANGED_DAY = {
+    ("task_executions = staged tasks", "cost_actual"): """
+        update analytics.task_executions set cost_actual = cost_actual + 0.000001
+        where (tenant_id, id) = (
+            select tenant_id, id from analytics.task_executions
+            where tenant_id = %(tenant)s and (timestamp_start at time zone 'UTC')::date = %(day)s
+                and cost_actual is not null
+            order by id limit 1
+        )""",
+    ("usage_analytics = task_executions", "tasks_created"): """
+        update analytics.usage_analytics set tasks_created = tasks_created + 1
+        where tenant_id = %(tenant)s and date = %(day)s""",
+    ("daily_tenant_metrics = task_executions", "all_tasks_count"): """
+        update analytics.daily_tenant_metrics set all_tasks_count = all_tasks_count + 1
+        where tenant_id = %(tenant)s and date = %(day)s""",
+    ("provider_performance = task_executions", "priced_executions"): """
+        update analytics.provider_performance set priced_executions = priced_executions + 1
+        where id = (
+            select id from analytics.provider_performance
+            where aggregation_level = 'hourly' and tenant_id = %(tenant)s
+                and (period_start at time zone 'UTC')::date = %(day)s
+            order by provider, period_start limit 1
+        )""",
+    ("provider_performance = its daily rows", "total_executions"): """
+        update analytics.provider_performance set total_executions = total_executions + 1
+        where id = (
+            select id from analytics.provider_performance
+            where aggregation_level = 'weekly' and tenant_id = %(tenant)s
+                and period_start = date_trunc('week', %(day)s::timestamptz)
+            order by provider limit 1
+        )""",
+    ("provider_performance global = its tenants", "successful_executions"): """
+        update analytics.provider_performance
+        set successful_executions = successful_executions + 1
+        where id = (
+            select id from analytics.provider_performance
+            where aggregation_level = 'daily' and tenant_id is null and period_start = %(day)s
+            order by provider limit 1
+        )""",
+    ("customer_roi_snapshots = usage_analytics", "unpriced_tasks_30d"): """
+        update analytics.customer_roi_snapshots set unpriced_tasks_30d = unpriced_tasks_30d + 1
+        where tenant_id = %(tenant)s and snapshot_date = %(day)s""",
+}
+# ... and one on a day the run did not change, left to the whole check (in a mart that no
+# changed figure is compared with).
+TAMPERED_ELSEWHERE = {
+    ("daily_tenant_metrics = task_executions", "completed_tasks_count"): """
+        update analytics.daily_tenant_metrics set completed_tasks_count = completed_tasks_count + 1
+        where tenant_id = %(tenant)s and date = %(day)s - 1""",
+}
+
+
+def test_a_run_checks_the_totals_of_the_tenant_days_it_changed(warehouse_copy):
+    """`run` sets ANALYTICS_CHANGED_SINCE, and the totals reconciliation then compares only
+    the tenant-days the run changed (and the weeks, months and ROI windows that hold them,
+    with the marts' daily rows): it names each figure changed there and none changed on
+    another day, which the whole check (build, check, CI) still names."""
+    url, env = warehouse_copy.url, warehouse_copy.env
+    with psycopg.connect(url) as conn:
+        # As a run that re-priced the tasks of one tenant's last day: newer input stamps.
+        changed_since, tenant, day = conn.execute("""
+            select greatest(
+                    (select max(_inputs_staged_at) from analytics.task_executions),
+                    (select max(_inputs_staged_at) from int.int_task_executions_with_savings),
+                    (select max(_staged_at) from staging.base_router__task_executions),
+                    (select max(_staged_at) from staging.stg_router__usage_events)),
+                tenant_id, max(timestamp_start at time zone 'UTC')::date
+            from analytics.task_executions group by tenant_id order by tenant_id limit 1
+        """).fetchone()
+        restamped = conn.execute(
+            "update analytics.task_executions"
+            " set _inputs_staged_at = %(since)s + interval '1 second'"
+            " where tenant_id = %(tenant)s"
+            " and (timestamp_start at time zone 'UTC')::date = %(day)s",
+            {"since": changed_since, "tenant": tenant, "day": day},
+        ).rowcount
+        assert restamped > 0
+    run_env = {**env, CHANGED_SINCE_VAR: changed_since.isoformat()}
+    command = ("dbt", "--", "test", "--select", TOTALS_TEST, "--store-failures")
+    passed = cli(run_env, *command)
+    assert passed.returncode == 0, passed.stdout[-3000:]
+    with psycopg.connect(url) as conn:
+        conn.execute("set timezone to 'UTC'")  # the weeks of date_trunc
+        for statement in [*TAMPERED_IN_A_CHANGED_DAY.values(), *TAMPERED_ELSEWHERE.values()]:
+            changed = conn.execute(statement, {"tenant": tenant, "day": day}).rowcount
+            assert changed == 1, statement
+    named_by = {}
+    for label, check_env in (("run", run_env), ("whole", env)):
+        failed = cli(check_env, *command)
+        assert failed.returncode == 1, failed.stdout[-3000:]
+        named_by[label] = set(
+            rows(url, f"select distinct reconciliation, figure from dbt_test__audit.{TOTALS_TEST}")
+        )
+    assert set(TAMPERED_IN_A_CHANGED_DAY) <= named_by["run"], named_by["run"]
+    assert not set(TAMPERED_ELSEWHERE) & named_by["run"], named_by["run"]
+    assert set(TAMPERED_ELSEWHERE) <= named_by["whole"], named_by["whole"]
