@@ -25,6 +25,17 @@
 -- depends_on: {{ ref('stg_router__usage_events') }}
 with
 
+-- The mart's aggregation levels, and the periods date_trunc gives each.
+aggregation_levels as (
+    select
+        aggregation_level,
+        truncation_unit,
+        truncation_unit in ('hour', 'day') as is_within_a_day
+    from (
+        values ('hourly', 'hour'), ('daily', 'day'), ('weekly', 'week'), ('monthly', 'month')
+    ) as levels (aggregation_level, truncation_unit)
+),
+
 {% if changed_since is not none -%}
 -- The tenant-days the run can have changed: those of the tasks it priced or published, of
 -- every version of a task key it staged (the day a task left counts too: withdrawn,
@@ -206,11 +217,10 @@ long_periods_changed as (
             levels.truncation_unit, cast(changed.activity_date as timestamptz)
         ) as period_start
     from tenant_days_changed as changed
-    cross join (
-        values ('weekly', 'week'), ('monthly', 'month')
-    ) as levels (aggregation_level, truncation_unit)
+    cross join aggregation_levels as levels
     where
-        date_trunc(levels.truncation_unit, cast(changed.activity_date as timestamptz))
+        not levels.is_within_a_day
+        and date_trunc(levels.truncation_unit, cast(changed.activity_date as timestamptz))
         >= {{ first_open_moment }}
 ),
 
@@ -275,6 +285,7 @@ long_periods_summed_from_days as (
     group by periods.tenant_id, daily_rows.provider, periods.aggregation_level, periods.period_start
 ),
 
+-- The weekly and monthly rows of the tenants with a changed day in them.
 long_periods_of_tenants as (
     select
         performance.aggregation_level,
@@ -284,7 +295,7 @@ long_periods_of_tenants as (
         performance.total_executions,
         performance.successful_executions,
         performance.priced_executions
-    from {{ ref('provider_performance') }} as performance
+    from performance_rows_compared_globally as performance
     inner join long_periods_changed as periods
         on
             performance.tenant_id = periods.tenant_id
@@ -580,16 +591,15 @@ daily_metrics_compared as (
     ) as figures (figure, mart_value, expected_value)
 ),
 
-aggregation_levels as (
+-- The levels compared with the tasks: in a run, hours and days (weeks and months are
+-- compared with the daily rows there: long_periods_compared).
+levels_compared_with_tasks as (
     select
         aggregation_level,
         truncation_unit
-    from (
-        values ('hourly', 'hour'), ('daily', 'day'), ('weekly', 'week'), ('monthly', 'month')
-    ) as levels (aggregation_level, truncation_unit)
+    from aggregation_levels
     {% if changed_since is not none %}
-    -- In a run, weeks and months are compared with the daily rows (long_periods_compared).
-    where aggregation_level in ('hourly', 'daily')
+    where is_within_a_day
     {% endif %}
 ),
 
@@ -604,7 +614,7 @@ tenant_levels_expected as (
         sum(tenant_days.completed_tasks) as completed_tasks,
         sum(tenant_days.priced_tasks) as priced_tasks
     from tenant_days_summed as tenant_days
-    cross join aggregation_levels as levels
+    cross join levels_compared_with_tasks as levels
     where
         date_trunc(
             levels.truncation_unit, cast(tenant_days.activity_date as timestamptz)
