@@ -1,8 +1,8 @@
 {#-
     Aggregate marts re-build only the days whose tasks changed: the unsealed (tenant, UTC
-    day) pairs where analytics.task_executions (as this build left it) holds another number
-    of tasks, or a newer input stamp (`_inputs_staged_at`), than this mart's figures of that
-    day were built from. New, re-built, moved and removed tasks all show there: a re-built
+    day) pairs where analytics.task_executions (as this build left it, counted by day in
+    int_task_executions_counted_by_day) holds another number of tasks, or a newer input
+    stamp (`_inputs_staged_at`), than this mart's figures of that day were built from. New, re-built, moved and removed tasks all show there: a re-built
     task carries the stamp of the build that changed one of its inputs, newer than any
     before it, and a task that left a day lowers the day's count. A mart built before it had
     the stamp column re-builds every unsealed day once. The model's config `changed_days`
@@ -21,14 +21,9 @@
     {%- endif -%}
     {%- set first_open_date = first_unsealed_period('date') -%}
     {%- set expected -%}
-        select
-            tenant_id,
-            {{ utc_date('timestamp_start') }} as activity_date,
-            count(*) as tasks,
-            max(_inputs_staged_at) as newest_input
-        from {{ ref('task_executions') }}
-        where timestamp_start >= {{ first_open_date }}
-        group by tenant_id, {{ utc_date('timestamp_start') }}
+        select tenant_id, activity_date, tasks, newest_input
+        from {{ ref('int_task_executions_counted_by_day') }}
+        where activity_date >= {{ first_open_date }}
     {%- endset -%}
     {%- set built -%}
         select

@@ -9,14 +9,9 @@
     {%- set first_open_snapshot_date = first_unsealed_period('date', days_read_before=59) -%}
     with
     task_days as (
-        select
-            tenant_id,
-            {{ utc_date('timestamp_start') }} as task_date,
-            count(*) as tasks,
-            max(_inputs_staged_at) as newest_input
-        from {{ ref('task_executions') }}
-        where timestamp_start >= {{ first_unsealed_period('timestamp') }}
-        group by tenant_id, {{ utc_date('timestamp_start') }}
+        select tenant_id, activity_date as task_date, tasks, newest_input
+        from {{ ref('int_task_executions_counted_by_day') }}
+        where activity_date >= {{ first_unsealed_period('date') }}
     ),
     task_dates as (
         select tenant_id, task_date from task_days

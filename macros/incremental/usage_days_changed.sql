@@ -9,13 +9,8 @@
     {%- set first_open_date = first_unsealed_period('date') -%}
     with
     task_days as (
-        select
-            tenant_id,
-            {{ utc_date('timestamp_start') }} as activity_date,
-            count(*) as tasks,
-            max(_inputs_staged_at) as newest_input
-        from {{ ref('task_executions') }}
-        group by tenant_id, {{ utc_date('timestamp_start') }}
+        select tenant_id, activity_date, tasks, newest_input
+        from {{ ref('int_task_executions_counted_by_day') }}
     ),
     event_days as (
         select

@@ -5,6 +5,8 @@
     and the sealed ones (before detail_kept_from()) whose tasks retention has deleted. Never
     rebuilt from scratch (full_refresh false): that would lose the sealed periods.
 -#}
+-- The days a build finds changed (is_incremental) are counted in:
+-- depends_on: {{ ref('int_task_executions_counted_by_day') }}
 {%- set first_open_moment = first_unsealed_period('timestamp') -%}
 
 {#- (aggregation_level, date part): periods are UTC (dbt sessions run with PGTZ=UTC, a data

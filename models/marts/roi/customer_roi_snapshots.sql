@@ -8,6 +8,8 @@
     they were computed from. Never rebuilt from scratch (full_refresh false): that would lose
     the sealed snapshots.
 -#}
+-- The days a build finds changed (is_incremental) are counted in:
+-- depends_on: {{ ref('int_task_executions_counted_by_day') }}
 {%- set first_open_moment = first_unsealed_period('timestamp') -%}
 {%- set first_open_snapshot_date = first_unsealed_period('date', days_read_before=59) -%}
 {{

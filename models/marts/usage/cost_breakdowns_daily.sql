@@ -5,6 +5,8 @@
     deleted their tasks. Never rebuilt from scratch (full_refresh false): that would lose
     the sealed days.
 -#}
+-- The days a build finds changed (is_incremental) are counted in:
+-- depends_on: {{ ref('int_task_executions_counted_by_day') }}
 {%- set first_open_date = first_unsealed_period('date') -%}
 {#- (breakdown name, column of analytics.task_executions) -#}
 {%- set breakdowns = [
