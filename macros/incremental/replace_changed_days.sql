@@ -21,7 +21,7 @@
     {%- endif -%}
     {%- set first_open_date = first_unsealed_period('date') -%}
     {%- set expected -%}
-        select tenant_id, activity_date, tasks, newest_input
+        select tenant_id, activity_date, started_tasks as tasks, newest_input
         from {{ ref('int_task_executions_counted_by_day') }}
         where activity_date >= {{ first_open_date }}
     {%- endset -%}

@@ -9,7 +9,7 @@
     {%- set first_open_snapshot_date = first_unsealed_period('date', days_read_before=59) -%}
     with
     task_days as (
-        select tenant_id, activity_date as task_date, tasks, newest_input
+        select tenant_id, activity_date as task_date, started_tasks as tasks, newest_input
         from {{ ref('int_task_executions_counted_by_day') }}
         where activity_date >= {{ first_unsealed_period('date') }}
     ),

@@ -9,7 +9,7 @@
     {%- set first_open_date = first_unsealed_period('date') -%}
     with
     task_days as (
-        select tenant_id, activity_date, tasks, newest_input
+        select tenant_id, activity_date, started_tasks as tasks, newest_input
         from {{ ref('int_task_executions_counted_by_day') }}
     ),
     event_days as (

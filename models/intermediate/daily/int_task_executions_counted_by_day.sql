@@ -20,7 +20,7 @@ final as (
     select
         tenant_id,
         {{ utc_date('timestamp_start') }} as activity_date,
-        count(*) as tasks,
+        count(*) as started_tasks,
         max(_inputs_staged_at) as newest_input
     from task_executions
     group by tenant_id, {{ utc_date('timestamp_start') }}
