@@ -40,6 +40,28 @@
 
 
 {#-
+    Two CTEs for a model of strategy replace_changed_days: `days_changed` (the days
+    tenant_days_changed() names) and `task_executions_of_changed_days`, the rows of the
+    model's CTE `task_executions` that started on those days, read by the index on
+    (tenant_id, timestamp_start). Ends with a comma: more CTEs follow.
+-#}
+{%- macro task_executions_of_changed_days(changed_days) -%}
+days_changed as (
+    {{ tenant_days_changed(changed_days) }}
+),
+
+task_executions_of_changed_days as (
+    select executions.*
+    from days_changed
+    inner join task_executions as executions
+        on
+            days_changed.tenant_id = executions.tenant_id
+            and {{ in_utc_day('executions.timestamp_start', 'days_changed.activity_date') }}
+),
+{%- endmacro -%}
+
+
+{#-
     The (tenant_id, activity_date) pairs where what a mart's rows were built from (`built`,
     SQL) differs from what they must be built from now (`expected`, SQL): a pair on one side
     only, or another value of a `fingerprint` column (both sides name them alike).

@@ -50,6 +50,7 @@ from routing_analytics.warehouse.relations import (
     CUSTOMER_ROI_SNAPSHOTS,
     DAILY_TENANT_METRICS,
     INT_TASK_EXECUTIONS_COSTED,
+    INT_TASK_EXECUTIONS_SUMMED_BY_DAY,
     INT_TASK_EXECUTIONS_WITH_SAVINGS,
     PROVIDER_PERFORMANCE,
     ROUTING_DECISIONS,
@@ -206,6 +207,9 @@ AGGREGATE_DELETES = {
     ),
     f"{COST_BREAKDOWNS_DAILY}": (f"delete from {COST_BREAKDOWNS_DAILY} where date < %(day)s"),
     f"{DAILY_TENANT_METRICS}": (f"delete from {DAILY_TENANT_METRICS} where date < %(day)s"),
+    f"{INT_TASK_EXECUTIONS_SUMMED_BY_DAY}": (
+        f"delete from {INT_TASK_EXECUTIONS_SUMMED_BY_DAY} where date < %(day)s"
+    ),
     "monitoring.data_quality": (
         "delete from monitoring.data_quality where checked_at < %(aggregates)s"
     ),

@@ -34,6 +34,8 @@ STG_USAGE_EVENTS = "staging.stg_router__usage_events"
 # Every staged task priced, and its baseline (one row per task, kept incrementally).
 INT_TASK_EXECUTIONS_COSTED = "int.int_task_executions_costed"
 INT_TASK_EXECUTIONS_WITH_SAVINGS = "int.int_task_executions_with_savings"
+# The tasks summed per tenant, day, provider and task type (what the ROI windows read).
+INT_TASK_EXECUTIONS_SUMMED_BY_DAY = "int.int_task_executions_summed_by_day"
 
 # The accounting of every raw row.
 REJECTED_RECORDS = "int.int_rejected_records"
@@ -66,6 +68,7 @@ DBT_RELATIONS = (
     STG_USAGE_EVENTS,
     INT_TASK_EXECUTIONS_COSTED,
     INT_TASK_EXECUTIONS_WITH_SAVINGS,
+    INT_TASK_EXECUTIONS_SUMMED_BY_DAY,
     REJECTED_RECORDS,
     LOAD_RECONCILIATION,
     STREAM_RECONCILIATION,

@@ -2,15 +2,16 @@
     Incremental with replace_changed_snapshots: a snapshot reads its day and the 59 before
     (the current and the previous 30-day windows); each run rebuilds only the unsealed
     snapshots whose 60 days of tasks changed, or that the spine gained
-    (macros/incremental/roi_snapshots_changed.sql), reading the tasks of those tenants from
-    59 days before their first changed snapshot. Snapshots before 59 days after
+    (macros/incremental/roi_snapshots_changed.sql), reading the day sums of those tenants'
+    tasks (int_task_executions_summed_by_day) from 59 days before their first changed
+    snapshot. Snapshots before 59 days after
     detail_kept_from() are sealed and kept as they are, because retention has deleted tasks
     they were computed from. Never rebuilt from scratch (full_refresh false): that would lose
     the sealed snapshots.
 -#}
 -- The days a build finds changed (is_incremental) are counted in:
 -- depends_on: {{ ref('int_task_executions_counted_by_day') }}
-{%- set first_open_moment = first_unsealed_period('timestamp') -%}
+{%- set first_open_date = first_unsealed_period('date') -%}
 {%- set first_open_snapshot_date = first_unsealed_period('date', days_read_before=59) -%}
 {{
     config(
@@ -46,23 +47,27 @@ tenants_changed as (
 ),
 
 {% endif -%}
-task_executions as (
+task_days as (
     select
         tenant_id,
-        task_type,
         provider_used,
-        status,
-        duration_ms,
-        cost_actual,
-        cost_baseline,
-        savings,
-        is_priced,
-        timestamp_start,
+        task_type,
+        date as task_date,
+        started_tasks,
+        completed_tasks,
+        completed_priced_tasks,
+        unpriced_tasks,
+        completed_cost_usd,
+        completed_baseline_usd,
+        completed_savings_usd,
+        other_status_cost_usd,
+        completed_timed_tasks,
+        completed_duration_ms,
         created_at,
         _inputs_staged_at
-    from {{ ref('task_executions') }}
-    -- Older tasks are read by sealed snapshots only.
-    where timestamp_start >= {{ first_open_moment }}
+    from {{ ref('int_task_executions_summed_by_day') }}
+    -- Older days are read by sealed snapshots only.
+    where date >= {{ first_open_date }}
 ),
 
 stg_router__tenants as (
@@ -72,62 +77,38 @@ stg_router__tenants as (
     from {{ ref('stg_router__tenants') }}
 ),
 
-tasks_classified as (
-    select
-        executions.tenant_id,
-        executions.task_type,
-        executions.provider_used,
-        executions.duration_ms,
-        executions.cost_actual,
-        executions.cost_baseline,
-        executions.savings,
-        executions.created_at,
-        executions._inputs_staged_at,
-        {{ utc_date('executions.timestamp_start') }} as task_date,
-        executions.status = 'completed' as is_completed,
-        executions.status = 'completed' and executions.is_priced as is_completed_priced,
-        executions.status <> 'completed' and executions.is_priced as is_other_status_priced,
-        not executions.is_priced as is_unpriced,
-        executions.status = 'completed' and executions.duration_ms is not null
-            as is_completed_timed,
-        coalesce(
-            executions.status = 'completed'
-            and executions.duration_ms is not null
-            and executions.provider_used = tenants.default_provider_key,
-            false
-        ) as is_default_provider_timed,
-        tenants.default_provider_key is not null as has_default_provider
-    from task_executions as executions
+-- The days the snapshots to build read: one small row per tenant, day, provider and task
+-- type, already summed from the tasks (int_task_executions_summed_by_day).
+task_days_read as (
+    select task_days.*
+    from task_days
     {% if is_incremental() -%}
     inner join tenants_changed
         on
-            executions.tenant_id = tenants_changed.tenant_id
-            and executions.timestamp_start
-            >= cast(tenants_changed.first_read_date as timestamp) at time zone 'UTC'
+            task_days.tenant_id = tenants_changed.tenant_id
+            and task_days.task_date >= tenants_changed.first_read_date
     {% endif -%}
-    left join stg_router__tenants as tenants
-        on executions.tenant_id = tenants.tenant_id
 ),
 
--- Aggregate per day first (per tenant, per tenant and provider, per tenant and task type);
--- the 30-day windows then roll over at most one small row per day.
+-- Per day: per tenant, per tenant and provider, per tenant and task type (sums of exact
+-- sums); the 30-day windows then roll over at most one small row per day.
 tenant_days_aggregated as (
     select
         tenant_id,
         task_date,
-        sum(case when is_completed then 1 else 0 end) as completed_tasks,
-        sum(case when is_completed_priced then 1 else 0 end) as completed_priced_tasks,
-        sum(case when is_unpriced then 1 else 0 end) as unpriced_tasks,
-        sum(case when is_completed_priced then cost_actual end) as cost_usd,
-        sum(case when is_completed_priced then cost_baseline end) as baseline_usd,
-        sum(case when is_completed_priced then savings end) as savings_usd,
-        sum(case when is_other_status_priced then cost_actual end) as other_status_cost_usd,
-        sum(case when is_completed_timed then 1 else 0 end) as timed_tasks,
-        sum(case when is_completed_timed then duration_ms end) as duration_ms,
-        count(*) as started_tasks,
+        sum(completed_tasks) as completed_tasks,
+        sum(completed_priced_tasks) as completed_priced_tasks,
+        sum(unpriced_tasks) as unpriced_tasks,
+        sum(completed_cost_usd) as cost_usd,
+        sum(completed_baseline_usd) as baseline_usd,
+        sum(completed_savings_usd) as savings_usd,
+        sum(other_status_cost_usd) as other_status_cost_usd,
+        sum(completed_timed_tasks) as timed_tasks,
+        sum(completed_duration_ms) as duration_ms,
+        sum(started_tasks) as started_tasks,
         max(created_at) as created_at,
         max(_inputs_staged_at) as newest_input
-    from tasks_classified
+    from task_days_read
     group by tenant_id, task_date
 ),
 
@@ -136,25 +117,39 @@ provider_days_aggregated as (
         tenant_id,
         provider_used,
         task_date,
-        sum(case when is_completed then 1 else 0 end) as completed_tasks,
-        sum(case when is_completed_priced then 1 else 0 end) as completed_priced_tasks,
-        sum(case when is_completed_priced then cost_actual end) as cost_usd
-    from tasks_classified
+        sum(completed_tasks) as completed_tasks,
+        sum(completed_priced_tasks) as completed_priced_tasks,
+        sum(completed_cost_usd) as cost_usd
+    from task_days_read
     group by tenant_id, provider_used, task_date
 ),
 
+-- Whether a row's tasks ran on the tenant's default provider depends on its provider only.
 task_type_days_aggregated as (
     select
-        tenant_id,
-        task_type,
-        task_date,
-        sum(case when is_completed_timed then 1 else 0 end) as timed_tasks,
-        sum(case when is_completed_timed then duration_ms end) as duration_ms,
-        sum(case when is_default_provider_timed then 1 else 0 end) as default_timed_tasks,
-        sum(case when is_default_provider_timed then duration_ms end) as default_duration_ms
-    from tasks_classified
-    where has_default_provider
-    group by tenant_id, task_type, task_date
+        task_days.tenant_id,
+        task_days.task_type,
+        task_days.task_date,
+        sum(task_days.completed_timed_tasks) as timed_tasks,
+        sum(task_days.completed_duration_ms) as duration_ms,
+        sum(
+            case
+                when task_days.provider_used = tenants.default_provider_key
+                    then task_days.completed_timed_tasks
+                else 0
+            end
+        ) as default_timed_tasks,
+        sum(
+            case
+                when task_days.provider_used = tenants.default_provider_key
+                    then task_days.completed_duration_ms
+            end
+        ) as default_duration_ms
+    from task_days_read as task_days
+    inner join stg_router__tenants as tenants
+        on task_days.tenant_id = tenants.tenant_id
+    where tenants.default_provider_key is not null
+    group by task_days.tenant_id, task_days.task_type, task_days.task_date
 ),
 
 -- The day spine: every day from a tenant's first task to the newest task day of the

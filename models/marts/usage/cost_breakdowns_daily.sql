@@ -64,20 +64,8 @@ task_executions as (
 
 {% if is_incremental() %}
 
--- Only the days whose tasks changed since this mart's last build, read by the index on
--- (tenant_id, timestamp_start).
-days_changed as (
-    {{ tenant_days_changed(changed_days) }}
-),
-
-task_executions_of_changed_days as (
-    select executions.*
-    from days_changed
-    inner join task_executions as executions
-        on
-            days_changed.tenant_id = executions.tenant_id
-            and {{ in_utc_day('executions.timestamp_start', 'days_changed.activity_date') }}
-),
+-- Only the tasks of the days whose tasks changed since the last build.
+{{ task_executions_of_changed_days(changed_days) }}
 
 {% endif %}
 
