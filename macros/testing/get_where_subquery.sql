@@ -5,11 +5,11 @@
     environment variable, read only when executing: a var that changes on every run would
     make dbt parse the whole project again). A test of a relation whose rows carry a build's
     stamp (documented column `_inputs_staged_at` in the task marts and the per-task
-    intermediate tables, `_staged_at` in staging) then reads only the rows stamped after
-    it: those this run built. Unique indexes still
-    guard every row of those relations against duplicates. Without it (`routing-analytics
-    build`, `check`, make test, CI) every test reads every row, and the data-quality gates
-    (tag data_quality) always do.
+    intermediate tables, `_staged_at` in staging and int_rejected_records) then reads only
+    the rows stamped after it: those this run built. Unique indexes still guard every row
+    of those relations against duplicates. Without it (`routing-analytics build`, `check`,
+    make test, CI) every test reads every row, and the data-quality gates (tag
+    data_quality) always do.
 -#}
 {%- macro default__get_where_subquery(relation) -%}
     {%- do return(rows_under_test(relation, model, tested_parent(relation))) -%}

@@ -16,7 +16,13 @@ base_router__{{ stream }} as (
         _load_id,
         _source_file,
         _line_number,
-        _loaded_at
+        _loaded_at,
+        {%- if stream == 'provider_pricing' %}
+        -- A table every build rebuilds whole: each row is staged by this build.
+        cast('{{ run_started_at.isoformat() }}' as timestamptz) as _staged_at
+        {%- else %}
+        _staged_at
+        {%- endif %}
     from {{ ref('base_router__' ~ stream) }}
     where is_rejected and not is_withdrawn
 ),
@@ -38,7 +44,8 @@ rejected_unioned as (
         _load_id,
         _source_file,
         _line_number,
-        _loaded_at
+        _loaded_at,
+        _staged_at
     from base_router__{{ stream }}
     {%- if not loop.last %}
     union all
@@ -56,7 +63,8 @@ final as (
         _load_id,
         _source_file,
         _line_number,
-        _loaded_at
+        _loaded_at,
+        _staged_at
     from rejected_unioned
 )
 
