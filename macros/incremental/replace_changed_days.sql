@@ -2,9 +2,10 @@
     Aggregate marts re-build only the days whose tasks changed: the unsealed (tenant, UTC
     day) pairs where analytics.task_executions (as this build left it, counted by day in
     int_task_executions_counted_by_day) holds another number of tasks, or a newer input
-    stamp (`_inputs_staged_at`), than this mart's figures of that day were built from. New, re-built, moved and removed tasks all show there: a re-built
-    task carries the stamp of the build that changed one of its inputs, newer than any
-    before it, and a task that left a day lowers the day's count. A mart built before it had
+    stamp (`_inputs_staged_at`), than this mart's figures of that day were built from. New,
+    re-built, moved and removed tasks all show there: a re-built task carries the stamp of
+    the build that changed one of its inputs, newer than any before it, and a task that
+    left a day lowers the day's count. A mart built before it had
     the stamp column re-builds every unsealed day once. The model's config `changed_days`
     says how its own rows give a tenant's day: {'row_date': SQL of the row's UTC day,
     'row_filter': SQL of the rows that count each task of the day once, 'tasks_counted':

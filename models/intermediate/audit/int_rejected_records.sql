@@ -17,12 +17,7 @@ base_router__{{ stream }} as (
         _source_file,
         _line_number,
         _loaded_at,
-        {%- if stream == 'provider_pricing' %}
-        -- A table every build rebuilds whole: each row is staged by this build.
-        cast('{{ run_started_at.isoformat() }}' as timestamptz) as _staged_at
-        {%- else %}
         _staged_at
-        {%- endif %}
     from {{ ref('base_router__' ~ stream) }}
     where is_rejected and not is_withdrawn
 ),

@@ -4,10 +4,9 @@
     snapshots whose 60 days of tasks changed, or that the spine gained
     (macros/incremental/roi_snapshots_changed.sql), reading the day sums of those tenants'
     tasks (int_task_executions_summed_by_day) from 59 days before their first changed
-    snapshot. Snapshots before 59 days after
-    detail_kept_from() are sealed and kept as they are, because retention has deleted tasks
-    they were computed from. Never rebuilt from scratch (full_refresh false): that would lose
-    the sealed snapshots.
+    snapshot. Snapshots before 59 days after detail_kept_from() are sealed and kept as they
+    are, because retention has deleted tasks they were computed from. Never rebuilt from
+    scratch (full_refresh false): that would lose the sealed snapshots.
 -#}
 -- The days a build finds changed (is_incremental) are counted in:
 -- depends_on: {{ ref('int_task_executions_counted_by_day') }}

@@ -188,7 +188,9 @@ final as (
         rejection_reason,
         rejection_reasons,
         rejection_reason is not null as is_rejected,
-        _load_id in (select withdrawn_loads.load_id from withdrawn_loads) as is_withdrawn
+        _load_id in (select withdrawn_loads.load_id from withdrawn_loads) as is_withdrawn,
+        -- Every build rebuilds this table whole: each row is staged by this build.
+        cast('{{ run_started_at.isoformat() }}' as timestamptz) as _staged_at
     from reasons_collected
 )
 
