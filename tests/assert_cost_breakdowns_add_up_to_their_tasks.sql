@@ -3,35 +3,61 @@
 -- analytics.task_executions (tasks, completed, priced, exact cost, completed savings), to the
 -- last digit. Returns one row per figure that differs. Open days only: sealed days keep
 -- figures whose tasks retention has deleted.
+-- In `routing-analytics run` (ANALYTICS_CHANGED_SINCE set), the check costs as much as the
+-- change: the same comparison over the tenant-days whose tasks the run can have changed
+-- (macro task_days_changed_since), the only days whose breakdowns it rebuilds. `build`,
+-- `check`, make test and CI check every open day.
 {%- set first_open_date = first_unsealed_period('date') %}
+{%- set changed_since = run_changed_since() %}
+-- depends_on: {{ ref('base_router__task_executions') }}
+-- depends_on: {{ ref('int_task_executions_with_savings') }}
 with
+
+{% if changed_since is not none -%}
+tenant_days_changed as (
+    {{ task_days_changed_since(changed_since) }}
+),
+
+{% endif -%}
 
 task_executions as (
     select
-        tenant_id,
-        provider_used,
-        status,
-        cost_actual,
-        savings,
-        is_priced,
-        timestamp_start
-    from {{ ref('task_executions') }}
-    where timestamp_start >= {{ first_open_date }}
+        executions.tenant_id,
+        executions.provider_used,
+        executions.status,
+        executions.cost_actual,
+        executions.savings,
+        executions.is_priced,
+        executions.timestamp_start
+    from {{ ref('task_executions') }} as executions
+    {% if changed_since is not none -%}
+    inner join tenant_days_changed as changed
+        on
+            executions.tenant_id = changed.tenant_id
+            and {{ in_utc_day('executions.timestamp_start', 'changed.activity_date') }}
+    {% endif -%}
+    where executions.timestamp_start >= {{ first_open_date }}
 ),
 
 cost_breakdowns_daily as (
     select
-        tenant_id,
-        date,
-        provider,
-        breakdown,
-        total_tasks,
-        completed_tasks,
-        priced_tasks,
-        total_cost_exact_usd,
-        completed_savings_exact_usd
-    from {{ ref('cost_breakdowns_daily') }}
-    where date >= {{ first_open_date }}
+        breakdowns.tenant_id,
+        breakdowns.date,
+        breakdowns.provider,
+        breakdowns.breakdown,
+        breakdowns.total_tasks,
+        breakdowns.completed_tasks,
+        breakdowns.priced_tasks,
+        breakdowns.total_cost_exact_usd,
+        breakdowns.completed_savings_exact_usd
+    from {{ ref('cost_breakdowns_daily') }} as breakdowns
+    {% if changed_since is not none -%}
+    inner join tenant_days_changed as changed
+        on
+            breakdowns.tenant_id = changed.tenant_id
+            and breakdowns.date = changed.activity_date
+    {% endif -%}
+    where breakdowns.date >= {{ first_open_date }}
 ),
 
 tasks_aggregated as (

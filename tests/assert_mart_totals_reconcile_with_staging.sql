@@ -37,31 +37,10 @@ aggregation_levels as (
 ),
 
 {% if changed_since is not none -%}
--- The tenant-days the run can have changed: those of the tasks it priced or published, of
--- every version of a task key it staged (the day a task left counts too: withdrawn,
--- rejected, or moved to another start time), and of the usage events it staged.
+-- The tenant-days the run can have changed: those of its tasks (macro
+-- task_days_changed_since) and of the usage events it staged.
 tenant_days_changed as (
-    select
-        tenant_id,
-        {{ utc_date('timestamp_start') }} as activity_date
-    from {{ ref('task_executions') }}
-    where _inputs_staged_at > {{ changed_since }}
-    union
-    select
-        tenant_id,
-        {{ utc_date('started_at') }} as activity_date
-    from {{ ref('int_task_executions_with_savings') }}
-    where _inputs_staged_at > {{ changed_since }}
-    union
-    select
-        versions.tenant_id,
-        {{ utc_date('versions.started_at') }} as activity_date
-    from {{ ref('base_router__task_executions') }} as restaged
-    inner join {{ ref('base_router__task_executions') }} as versions
-        on
-            restaged.task_execution_id = versions.task_execution_id
-            and restaged.tenant_id = versions.tenant_id
-    where restaged._staged_at > {{ changed_since }} and versions.started_at is not null
+    {{ task_days_changed_since(changed_since) }}
     union
     select
         tenant_id,

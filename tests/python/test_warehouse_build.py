@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -397,13 +398,24 @@ TAMPERED_ELSEWHERE = {
         update analytics.daily_tenant_metrics set completed_tasks_count = completed_tasks_count + 1
         where tenant_id = %(tenant)s and date = %(day)s - 1""",
 }
+# The cost breakdowns' own check, scoped the same way: one breakdown row made wrong on the
+# changed day and one on the day before; its stored failures name the tenant-days.
+BREAKDOWNS_TEST = "assert_cost_breakdowns_add_up_to_their_tasks"
+TAMPER_BREAKDOWN = """
+    update analytics.cost_breakdowns_daily set total_tasks = total_tasks + 1
+    where ctid = (
+        select ctid from analytics.cost_breakdowns_daily
+        where tenant_id = %(tenant)s and date = %(date)s and breakdown = 'task_type'
+        order by provider, breakdown_value limit 1
+    )"""
 
 
 def test_a_run_checks_the_totals_of_the_tenant_days_it_changed(warehouse_copy):
     """`run` sets ANALYTICS_CHANGED_SINCE, and the totals reconciliation then compares only
     the tenant-days the run changed (and the weeks, months and ROI windows that hold them,
     with the marts' daily rows): it names each figure changed there and none changed on
-    another day, which the whole check (build, check, CI) still names."""
+    another day, which the whole check (build, check, CI) still names. The same for the
+    check that the cost breakdowns add up to their tasks."""
     url, env = warehouse_copy.url, warehouse_copy.env
     with psycopg.connect(url) as conn:
         # As a run that re-priced the tasks of one tenant's last day: newer input stamps.
@@ -425,7 +437,8 @@ def test_a_run_checks_the_totals_of_the_tenant_days_it_changed(warehouse_copy):
         ).rowcount
         assert restamped > 0
     run_env = {**env, CHANGED_SINCE_VAR: changed_since.isoformat()}
-    command = ("dbt", "--", "test", "--select", TOTALS_TEST, "--store-failures")
+    tests = f"{TOTALS_TEST} {BREAKDOWNS_TEST}"
+    command = ("dbt", "--", "test", "--select", tests, "--store-failures")
     passed = cli(run_env, *command)
     assert passed.returncode == 0, passed.stdout[-3000:]
     with psycopg.connect(url) as conn:
@@ -433,13 +446,24 @@ def test_a_run_checks_the_totals_of_the_tenant_days_it_changed(warehouse_copy):
         for statement in [*TAMPERED_IN_A_CHANGED_DAY.values(), *TAMPERED_ELSEWHERE.values()]:
             changed = conn.execute(statement, {"tenant": tenant, "day": day}).rowcount
             assert changed == 1, statement
-    named_by = {}
+        for date in (day, day - timedelta(days=1)):
+            changed = conn.execute(TAMPER_BREAKDOWN, {"tenant": tenant, "date": date}).rowcount
+            assert changed == 1, date
+    named_by, days_named_by = {}, {}
     for label, check_env in (("run", run_env), ("whole", env)):
         failed = cli(check_env, *command)
         assert failed.returncode == 1, failed.stdout[-3000:]
         named_by[label] = set(
             rows(url, f"select distinct reconciliation, figure from dbt_test__audit.{TOTALS_TEST}")
         )
+        days_named_by[label] = set(
+            rows(
+                url,
+                f"select distinct tenant_id, activity_date from dbt_test__audit.{BREAKDOWNS_TEST}",
+            )
+        )
     assert set(TAMPERED_IN_A_CHANGED_DAY) <= named_by["run"], named_by["run"]
     assert not set(TAMPERED_ELSEWHERE) & named_by["run"], named_by["run"]
     assert set(TAMPERED_ELSEWHERE) <= named_by["whole"], named_by["whole"]
+    assert days_named_by["run"] == {(tenant, day)}
+    assert days_named_by["whole"] == {(tenant, day), (tenant, day - timedelta(days=1))}
