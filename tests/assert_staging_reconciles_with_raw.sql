@@ -11,6 +11,121 @@
 -- is no decision: the execution is rejected (invalid_routing_decision) and it counts in
 -- task_executions only.
 -- Returns one row per stream that does not reconcile (or is missing on either side).
+-- In `routing-analytics run` (ANALYTICS_CHANGED_SINCE set), the check costs as much as the
+-- change: per load instead of per stream, over the loads whose rows the run staged. Each
+-- such load's raw rows, counted from the raw table (read from the oldest landing among those
+-- loads: its BRIN index on _loaded_at), equal the rows int_load_rows_judged accounts for in
+-- that load (withdrawn, rejected, first versions, re-sends, conflicting versions: a generic
+-- test checks that they add up). `build`, `check`, make test and CI run the whole check.
+{%- set changed_since = run_changed_since() %}
+{%- set streams = [
+    'task_executions', 'routing_decisions', 'provider_pricing', 'usage_events', 'tenants',
+] %}
+-- depends_on: {{ ref('int_load_rows_judged') }}
+{%- for stream in streams %}
+-- depends_on: {{ ref('base_router__' ~ stream) }}
+{%- endfor %}
+{% if changed_since is not none -%}
+with
+
+-- Per raw table, the loads of the rows this run staged, and the oldest landing among them.
+loads_staged as (
+    {%- for stream in streams %}
+    select
+        '{{ stream }}' as raw_table,
+        _load_id as load_id,
+        min(_loaded_at) as loaded_at
+    from {{ ref('base_router__' ~ stream) }}
+    where
+        _staged_at > {{ changed_since }}
+        {%- if stream == 'routing_decisions' %}
+        and not is_embedded
+        {%- endif %}
+    group by _load_id
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+-- Per load and stream, its raw rows (a task execution's embedded decision counts in
+-- routing_decisions too).
+raw_counted as (
+    {%- for stream in streams %}
+    select
+        '{{ stream }}' as stream,
+        _load_id as load_id,
+        count(*) as raw_rows
+    from {{ source('router', stream) }}
+    where
+        _load_id in (
+            select loads_staged.load_id
+            from loads_staged
+            where loads_staged.raw_table = '{{ stream }}'
+        )
+        and _loaded_at >= (
+            select min(loads_staged.loaded_at)
+            from loads_staged
+            where loads_staged.raw_table = '{{ stream }}'
+        )
+    group by _load_id
+    union all
+    {%- endfor %}
+    select
+        'routing_decisions' as stream,
+        _load_id as load_id,
+        count(*) as raw_rows
+    from {{ source('router', 'task_executions') }}
+    where
+        _load_id in (
+            select loads_staged.load_id
+            from loads_staged
+            where loads_staged.raw_table = 'task_executions'
+        )
+        and _loaded_at >= (
+            select min(loads_staged.loaded_at)
+            from loads_staged
+            where loads_staged.raw_table = 'task_executions'
+        )
+        and {{ json_type('record', 'routing_decision') }} = 'object'
+    group by _load_id
+),
+
+loads_judged as (
+    select
+        stream,
+        load_id,
+        landed_rows
+    from {{ ref('int_load_rows_judged') }}
+    where
+        (stream, load_id) in (
+            select
+                raw_counted.stream,
+                raw_counted.load_id
+            from raw_counted
+        )
+        or load_id in (
+            select loads_staged.load_id
+            from loads_staged
+        )
+),
+
+final as (
+    select
+        coalesce(raw_counted.stream, loads_judged.stream) as stream,
+        coalesce(raw_counted.load_id, loads_judged.load_id) as load_id,
+        raw_counted.raw_rows,
+        loads_judged.landed_rows
+    from raw_counted
+    full outer join loads_judged
+        on
+            raw_counted.stream = loads_judged.stream
+            and raw_counted.load_id = loads_judged.load_id
+    where raw_counted.raw_rows is distinct from loads_judged.landed_rows
+)
+
+select * from final
+{%- else %}
 with
 
 task_executions as (
@@ -101,3 +216,4 @@ final as (
 )
 
 select * from final
+{%- endif %}

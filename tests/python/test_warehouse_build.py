@@ -467,3 +467,50 @@ def test_a_run_checks_the_totals_of_the_tenant_days_it_changed(warehouse_copy):
     assert set(TAMPERED_ELSEWHERE) <= named_by["whole"], named_by["whole"]
     assert days_named_by["run"] == {(tenant, day)}
     assert days_named_by["whole"] == {(tenant, day), (tenant, day - timedelta(days=1))}
+
+
+RAW_TEST = "assert_staging_reconciles_with_raw"
+
+
+def test_a_run_reconciles_each_load_it_staged_with_raw(warehouse_copy):
+    """In a run the raw reconciliation compares, per load whose rows the run staged, the raw
+    rows with the rows staging accounts for in that load: it names a load of the run whose
+    count is wrong and no other load, which the whole check (per stream) still catches."""
+    url, env = warehouse_copy.url, warehouse_copy.env
+    with psycopg.connect(url) as conn:
+        changed_since = conn.execute(
+            "select max(_staged_at) from staging.base_router__task_executions"
+        ).fetchone()[0]
+        this_run, earlier = (
+            load_id
+            for (load_id,) in conn.execute(
+                "select _load_id from staging.base_router__task_executions"
+                " group by _load_id order by _load_id desc limit 2"
+            )
+        )
+        # As a run that staged the rows of the newest task load: a newer stamp.
+        conn.execute(
+            "update staging.base_router__task_executions"
+            " set _staged_at = %s + interval '1 second' where _load_id = %s",
+            (changed_since, this_run),
+        )
+    run_env = {**env, CHANGED_SINCE_VAR: changed_since.isoformat()}
+    command = ("dbt", "--", "test", "--select", RAW_TEST, "--store-failures")
+    passed = cli(run_env, *command)
+    assert passed.returncode == 0, passed.stdout[-3000:]
+    with psycopg.connect(url) as conn:
+        miscounted = conn.execute(
+            "update int.int_load_rows_judged set landed_rows = landed_rows + 1"
+            " where stream = 'task_executions' and load_id in (%s, %s)",
+            (this_run, earlier),
+        ).rowcount
+        assert miscounted == 2
+    failed = cli(run_env, *command)
+    assert failed.returncode == 1, failed.stdout[-3000:]
+    named = rows(url, f"select stream, load_id from dbt_test__audit.{RAW_TEST}")
+    assert named == [("task_executions", this_run)]
+    with psycopg.connect(url) as conn:
+        conn.execute("refresh materialized view int.int_stream_reconciliation")
+    whole = cli(env, *command)
+    assert whole.returncode == 1, whole.stdout[-3000:]
+    assert rows(url, f"select raw_stream from dbt_test__audit.{RAW_TEST}") == [("task_executions",)]
