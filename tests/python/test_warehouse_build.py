@@ -514,3 +514,54 @@ def test_a_run_reconciles_each_load_it_staged_with_raw(warehouse_copy):
     whole = cli(env, *command)
     assert whole.returncode == 1, whole.stdout[-3000:]
     assert rows(url, f"select raw_stream from dbt_test__audit.{RAW_TEST}") == [("task_executions",)]
+
+
+COVERAGE_TESTS = (
+    "assert_every_staged_task_is_costed_once",
+    "assert_savings_cover_every_costed_task",
+)
+
+
+def test_a_run_checks_the_pricing_of_the_task_keys_it_changed(warehouse_copy):
+    """In a run the checks that every staged task is costed once, and every costed task has
+    its savings, read the task keys the run staged or priced again: they name such a key
+    that lost its rows and no other key, which the whole checks still name."""
+    url, env = warehouse_copy.url, warehouse_copy.env
+    with psycopg.connect(url) as conn:
+        changed_since = conn.execute("""
+            select greatest(
+                (select max(_staged_at) from staging.base_router__task_executions),
+                (select max(_inputs_staged_at) from int.int_task_executions_costed),
+                (select max(_inputs_staged_at) from int.int_task_executions_with_savings))
+        """).fetchone()[0]
+        changed, unchanged = conn.execute(
+            "select tenant_id, task_execution_id from int.int_task_executions_with_savings"
+            " order by tenant_id, task_execution_id limit 2"
+        ).fetchall()
+        # As a run that staged a new version of one task.
+        restaged = conn.execute(
+            "update staging.base_router__task_executions"
+            " set _staged_at = %s + interval '1 second'"
+            " where tenant_id = %s and task_execution_id = %s",
+            (changed_since, *changed),
+        ).rowcount
+        assert restaged >= 1
+    run_env = {**env, CHANGED_SINCE_VAR: changed_since.isoformat()}
+    command = ("dbt", "--", "test", "--select", " ".join(COVERAGE_TESTS), "--store-failures")
+    passed = cli(run_env, *command)
+    assert passed.returncode == 0, passed.stdout[-3000:]
+    with psycopg.connect(url) as conn:
+        lost = conn.execute(
+            "delete from int.int_task_executions_costed"
+            " where (tenant_id, task_execution_id) in ((%s, %s), (%s, %s))",
+            (*changed, *unchanged),
+        ).rowcount
+        assert lost == 2
+    for check_env, expected in ((run_env, {changed}), (env, {changed, unchanged})):
+        failed = cli(check_env, *command)
+        assert failed.returncode == 1, failed.stdout[-3000:]
+        for test in COVERAGE_TESTS:
+            named = set(
+                rows(url, f"select tenant_id, task_execution_id from dbt_test__audit.{test}")
+            )
+            assert named == expected, (test, named)
