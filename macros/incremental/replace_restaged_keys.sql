@@ -13,10 +13,10 @@
         versions.{{ column }}{{ ', ' if not loop.last }}
     {%- endfor %}
     from {{ ref(versions) }} as versions
-    where versions._staged_at > (
-        select coalesce(max(built._staged_at), cast('-infinity' as timestamptz))
-        from {{ this }} as built
-    )
+    where versions._staged_at > {{ stamp_literal(
+        "(select coalesce(max(built._staged_at), cast('-infinity' as timestamptz))"
+        ~ ' from ' ~ this ~ ' as built)'
+    ) }}
 {%- endmacro -%}
 
 

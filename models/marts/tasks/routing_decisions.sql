@@ -52,11 +52,10 @@ stg_router__task_executions as not materialized (
 
 {% if is_incremental() %}
 
--- Builds stamp what they write (_staged_at): what a later build wrote than the newest
--- input this mart holds is new to it, however late its load committed.
-watermark as (
-    select {{ newest_built_stamp('_inputs_staged_at') }} as built_from_at
-),
+{#- Builds stamp what they write (_staged_at): what a later build wrote than the newest
+    input this mart holds is new to it, however late its load committed. A literal, so that
+    PostgreSQL plans for the few rows staged since. -#}
+{%- set built_from_at = stamp_literal(newest_built_stamp('_inputs_staged_at')) %}
 
 -- Which decision of a task is the latest depends on all of them, and has_task_execution on
 -- the task: a new decision or a newly landed task re-builds every decision of its task.
@@ -65,15 +64,13 @@ tasks_to_rebuild as (
         decisions.tenant_id,
         decisions.task_execution_id
     from stg_router__routing_decisions as decisions
-    cross join watermark
-    where decisions._staged_at > watermark.built_from_at
+    where decisions._staged_at > {{ built_from_at }}
     union
     select
         executions.tenant_id,
         executions.task_execution_id
     from stg_router__task_executions as executions
-    cross join watermark
-    where executions._staged_at > watermark.built_from_at
+    where executions._staged_at > {{ built_from_at }}
     -- A decision not published yet, whatever its landing time (valid only since).
     union
     select

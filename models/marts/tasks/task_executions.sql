@@ -119,36 +119,46 @@ int_provider_prices_effective as not materialized (
 
 {% if is_incremental() %}
 
--- Builds stamp what they write (_staged_at, a price version's _recorded_at): whatever a
--- later build wrote than the newest input this mart holds is new to it. No clock of the
--- landings is involved, so a load that committed late is picked up like any other.
-watermark as (
-    select {{ newest_built_stamp('_inputs_staged_at') }} as built_from_at
-),
+{#- Builds stamp what they write (_staged_at, a price version's _recorded_at): whatever a
+    later build wrote than the newest input this mart holds is new to it. No clock of the
+    landings is involved, so a load that committed late is picked up like any other. A
+    literal, so that PostgreSQL plans for the few rows staged since. -#}
+{%- set built_from_at = stamp_literal(newest_built_stamp('_inputs_staged_at')) %}
+{#- Most builds record no price and stage no tenant: their branches below, which name every
+    task of a provider or a tenant, are then left out, so that PostgreSQL plans for the few
+    tasks staged since (macro rows_stamped_since). -#}
+{%- set prices_recorded = rows_stamped_since(
+    ref('int_provider_prices_effective'), '_recorded_at', built_from_at
+) %}
+{%- set tenants_staged = rows_stamped_since(
+    ref('stg_router__tenants'), '_staged_at', built_from_at
+) %}
+{%- if prices_recorded %}
 
 -- A price version recorded since can change the price of every task that started on or
 -- after its effective_from (a new row also ends the open-ended row before it).
 repricing_since as (
     select min(prices.effective_from_at) as reprice_started_since_at
     from int_provider_prices_effective as prices
-    cross join watermark
-    where prices._recorded_at > watermark.built_from_at
+    where prices._recorded_at > {{ built_from_at }}
 ),
+{%- endif %}
+{%- if tenants_staged %}
 
 tenants_changed as (
     select tenants.tenant_id
     from stg_router__tenants as tenants
-    cross join watermark
-    where tenants._staged_at > watermark.built_from_at
+    where tenants._staged_at > {{ built_from_at }}
 ),
+{%- endif %}
 
 tasks_to_rebuild as (
     select
         executions.tenant_id,
         executions.task_execution_id
     from stg_router__task_executions as executions
-    cross join watermark
-    where executions._staged_at > watermark.built_from_at
+    where executions._staged_at > {{ built_from_at }}
+    {%- if prices_recorded %}
     union
     select
         executions.tenant_id,
@@ -156,19 +166,21 @@ tasks_to_rebuild as (
     from stg_router__task_executions as executions
     cross join repricing_since
     where executions.started_at >= repricing_since.reprice_started_since_at
+    {%- endif %}
+    {%- if tenants_staged %}
     union
     select
         executions.tenant_id,
         executions.task_execution_id
     from stg_router__task_executions as executions
     where executions.tenant_id in (select tenants_changed.tenant_id from tenants_changed)
+    {%- endif %}
     union
     select
         decisions.tenant_id,
         decisions.task_execution_id
     from stg_router__routing_decisions as decisions
-    cross join watermark
-    where decisions._staged_at > watermark.built_from_at
+    where decisions._staged_at > {{ built_from_at }}
     -- A task not published yet, whatever its inputs: e.g. removed from the live marts when
     -- a price load it was priced with was withdrawn (`loads withdraw`).
     union
