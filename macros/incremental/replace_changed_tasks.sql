@@ -14,7 +14,8 @@
     task_execution_id): its id is unique within its tenant only.
 -#}
 {%- macro tasks_changed_since_last_build(planned_for_few=true) -%}
-    {%- set last_built_query = '(select ' ~ built_from('_inputs_staged_at') ~ ' from ' ~ this ~ ')' -%}
+    {%- set last_built_query =
+        '(select ' ~ built_from('_inputs_staged_at') ~ ' from ' ~ this ~ ')' -%}
     {#- planned_for_few: the watermark as a literal (stamp_literal), and the branches of the
         tenants staged and the prices recorded since only when there are some (most builds
         have none; each names a whole tenant's or provider's tasks), so that PostgreSQL plans
