@@ -42,7 +42,6 @@
 {%- endmacro -%}
 
 
-
 {#-
     A watermark (a scalar subquery of `this` giving a timestamptz) as a literal, looked up
     when the model is executed: PostgreSQL then estimates `stamp > literal` from the
@@ -57,4 +56,18 @@
     {%- endif -%}
     {%- set stamp = run_query('select cast(' ~ scalar_subquery ~ ' as text)').rows[0][0] -%}
     {{- return('cast(' ~ dbt.string_literal(stamp) ~ ' as timestamptz)') -}}
+{%- endmacro -%}
+
+
+{#- Whether `relation` has a row whose `column` is after `since` (a SQL timestamptz), asked
+    when the model is executed; true when parsing (every branch names its relations) and in
+    a unit test (`this` is a fixture). -#}
+{%- macro rows_stamped_since(relation, column, since) -%}
+    {%- if this is string or not execute -%}
+        {{- return(true) -}}
+    {%- endif -%}
+    {%- set query -%}
+        select exists (select from {{ relation }} where {{ column }} > {{ since }})
+    {%- endset -%}
+    {{- return(run_query(query).rows[0][0]) -}}
 {%- endmacro -%}

@@ -80,20 +80,6 @@
 {%- endmacro -%}
 
 
-{#- Whether `relation` has a row whose `column` is after `since` (a SQL timestamptz), asked
-    when the model is executed; true when parsing (every branch names its relations) and in
-    a unit test (`this` is a fixture). -#}
-{%- macro rows_stamped_since(relation, column, since) -%}
-    {%- if this is string or not execute -%}
-        {{- return(true) -}}
-    {%- endif -%}
-    {%- set query -%}
-        select exists (select from {{ relation }} where {{ column }} > {{ since }})
-    {%- endset -%}
-    {{- return(run_query(query).rows[0][0]) -}}
-{%- endmacro -%}
-
-
 {#-
     Incremental strategy `replace_changed_tasks`: in the model's transaction, delete every
     row of a task tasks_changed_since_last_build() names, then insert the selected rows (a
