@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from prewarmed import PrewarmedCli
 from xdist.scheduler import LoadScopeScheduling
 
 from loader.privacy import Pseudonymiser
@@ -49,9 +50,12 @@ DBT_FOLDER = pytest.StashKey[Path]()
 SHARED_WAREHOUSE_MODULES = frozenset(
     {"test_retention.py", "test_gdpr.py", "test_incremental_marts.py"}
 )
-# And modules of quick tests of one costly module fixture (the project rules' `dbt parse`):
-# on one worker, it is made once instead of once per worker.
-ONE_WORKER_MODULES = SHARED_WAREHOUSE_MODULES | {"test_project_rules.py"}
+# And modules of quick tests of one costly module fixture (the project rules' `dbt parse`, the
+# dashboard queries' `dbt compile`): on one worker, it is made once instead of once per worker.
+ONE_WORKER_MODULES = SHARED_WAREHOUSE_MODULES | {
+    "test_project_rules.py",
+    "test_dashboard_queries.py",
+}
 
 
 class OneWorkerPerSharedModule(LoadScopeScheduling):
@@ -93,6 +97,7 @@ def worker_folder() -> Path:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    PREWARMED.close()
     if DBT_FOLDER in config.stash:
         shutil.rmtree(config.stash[DBT_FOLDER], ignore_errors=True)
 
@@ -176,6 +181,8 @@ class Warehouse:
 
 
 PARSE_FILE = "partial_parse.msgpack"  # dbt's saved parse, in a target folder
+# This process's CLI server (prewarmed.py): the commands without their imports' cost.
+PREWARMED = PrewarmedCli(Path(tempfile.gettempdir()) / f"routing-analytics-cli-{os.getpid()}")
 
 
 def cli(
@@ -190,7 +197,7 @@ def cli(
         state = Path(env["ANALYTICS_STATE_DIR"]) / "dbt"
         saved = worker_folder() / "parses" / database_name(env[DATABASE_URL_VAR])
         _copy_parses(saved, state)
-    completed = subprocess.run(
+    completed = PREWARMED.run(list(args), env) or subprocess.run(
         [sys.executable, "-m", "routing_analytics", *args],
         env=env,
         capture_output=True,
@@ -449,10 +456,15 @@ class Service:
     warehouse: Warehouse
     tenants: tuple[str, ...]
 
+    tokens: dict[str, str] = field(default_factory=dict, compare=False)
+
     def token(self, tenant: str) -> str:
-        minted = cli(self.warehouse.env, "token", "--tenant", tenant)
-        assert minted.returncode == 0, minted.stderr
-        return minted.stdout.strip()
+        """A token minted by `routing-analytics token` (valid a day), once per tenant."""
+        if tenant not in self.tokens:
+            minted = cli(self.warehouse.env, "token", "--tenant", tenant)
+            assert minted.returncode == 0, minted.stderr
+            self.tokens[tenant] = minted.stdout.strip()
+        return self.tokens[tenant]
 
     def get(self, path: str, tenant: str, **params: object) -> httpx.Response:
         return httpx.get(

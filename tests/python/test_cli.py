@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import cli_environment
+from conftest import PREWARMED, cli_environment
 
 from routing_analytics.cli import _parser
 from routing_analytics.platform.config import dbt_environment, load_settings
@@ -295,3 +295,35 @@ def test_generate_refuses_a_wrong_span_in_one_line_and_writes_nothing(tmp_path, 
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--version",),
+        ("no-such-command",),
+        ("load", "/nonexistent/task_executions.jsonl"),
+        ("generate", "--tenants", "1", "--days", "1", "--executions", "5", "--out", "{tmp}"),
+    ],
+)
+def test_the_prewarmed_cli_answers_as_a_new_process_does(args, cli_env, tmp_path):
+    """conftest.cli runs the commands in a fork of a server that has imported them
+    (prewarmed.py): exit code, stdout, stderr and files must be those of a new process."""
+    answers, outputs = [], []
+    for attempt, runner in enumerate((run_cli, prewarmed_cli)):
+        folder = tmp_path / str(attempt)
+        completed = runner(*(arg.replace("{tmp}", str(folder)) for arg in args), env=cli_env)
+        printed = (
+            text.replace(str(folder), "{tmp}") for text in (completed.stdout, completed.stderr)
+        )
+        answers.append((completed.returncode, *printed))
+        outputs.append(sorted(path.name for path in folder.glob("*")))
+    assert answers[0] == answers[1]
+    assert outputs[0] == outputs[1]
+    assert answers[0][0] != 0 or answers[0][1], "the command printed nothing: nothing compared"
+
+
+def prewarmed_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    completed = PREWARMED.run(list(args), env)
+    assert completed is not None, "the prewarmed server was busy"
+    return completed
