@@ -70,8 +70,9 @@ test-fast: install
 
 # BENCH=loader (the loader against PostgreSQL's COPY), run (the scheduled run at SCALE:
 # first run, one new hour, one new day, dashboard queries, sizes) or all; SCALE=30k (a smoke
-# test), 300k, 1M, 10M or 100M. BENCH=api: 200 concurrent clients against `serve` on the
-# demo's warehouse (after `make demo`; not part of all).
+# test), 300k, 1M, 3M (the largest that fits this machine's disk), 10M or 100M. BENCH=api:
+# 200 concurrent clients against `serve` on the demo's warehouse (after `make demo`; not
+# part of all).
 BENCH ?= all
 SCALE ?= 1M
 

@@ -32,7 +32,14 @@ from routing_analytics.tools.generate import GenerateOptions, generate
 from routing_analytics.warehouse.relations import CALCULATE_ROI, TASK_EXECUTIONS
 
 # 30k is a smoke test of the bench itself.
-SCALES = {"30k": 30_000, "300k": 300_000, "1M": 1_000_000, "10M": 10_000_000, "100M": 100_000_000}
+SCALES = {
+    "30k": 30_000,
+    "300k": 300_000,
+    "1M": 1_000_000,
+    "3M": 3_000_000,
+    "10M": 10_000_000,
+    "100M": 100_000_000,
+}
 DAYS = 30
 TENANTS = 20
 SEED = 42
