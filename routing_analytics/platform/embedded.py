@@ -15,6 +15,7 @@ import stat
 import subprocess
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -49,10 +50,16 @@ def status(settings: Settings) -> ServerStatus:
     return ServerStatus(running=_process_alive(pid), pid=pid, port=port)
 
 
-def start(settings: Settings, *, password_iterations: int | None = None) -> bool:
+def start(
+    settings: Settings,
+    *,
+    password_iterations: int | None = None,
+    server_settings: Mapping[str, str] | None = None,
+) -> bool:
     """Start the server unless it runs already; returns True when it was started now.
     `password_iterations`: SCRAM iterations of the password it gives the superuser
-    (PostgreSQL's default when None)."""
+    (PostgreSQL's default when None). `server_settings`: PostgreSQL settings (-c) of this
+    start only."""
     current = status(settings)
     if current.running:
         if current.port != settings.port:
@@ -73,7 +80,9 @@ def start(settings: Settings, *, password_iterations: int | None = None) -> bool
             settings,
             system_user,
         )
-    options = f"-h 127.0.0.1 -p {settings.port} -k {settings.pgdata}"
+    options = f"-h 127.0.0.1 -p {settings.port} -k {settings.pgdata}" + "".join(
+        f" -c {name}={value}" for name, value in (server_settings or {}).items()
+    )
     log_file = settings.pgdata / "server.log"
     _run(
         pg.pg_ctl,

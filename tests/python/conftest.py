@@ -108,7 +108,7 @@ def server_url() -> Iterator[str]:
     if os.environ.get(DATABASE_URL_VAR):
         yield settings.database_url
         return
-    with throwaway_server(settings) as url:
+    with throwaway_server(settings, durable=False) as url:
         yield url
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
 
@@ -10,7 +13,7 @@ import psycopg
 import pytest
 
 from routing_analytics.platform import embedded
-from routing_analytics.platform.config import load_settings
+from routing_analytics.platform.config import DATABASE_URL_VAR, load_settings
 from routing_analytics.platform.errors import UserError
 from routing_analytics.platform.throwaway import free_port, throwaway_server
 
@@ -109,3 +112,25 @@ def test_a_throwaway_server_asks_for_a_password_too(tmp_path):
         )
         with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
             psycopg.connect(wrong).close()
+
+
+def test_the_throwaway_db_server_skips_fsync_and_a_measured_one_does_not(tmp_path):
+    """`throwaway-db` (the tests' server) is removed with its command: nothing to keep through
+    a crash. The benchmarks' servers keep PostgreSQL's durable defaults."""
+    settings = replace(load_settings(), embedded=True, state_dir=tmp_path / "state")
+    shown = "select current_setting('fsync'), current_setting('synchronous_commit')"
+    for durable, expected in ((False, ("off", "off")), (True, ("on", "on"))):
+        with throwaway_server(settings, durable=durable) as url, psycopg.connect(url) as conn:
+            assert conn.execute(shown).fetchone() == expected
+    show_fsync = (
+        "import os, psycopg;"
+        f" print(psycopg.connect(os.environ['{DATABASE_URL_VAR}']).execute({shown!r}).fetchone())"
+    )
+    printed = subprocess.run(
+        [sys.executable, "-m", "routing_analytics", "throwaway-db", "--",
+         sys.executable, "-c", show_fsync],
+        env={name: value for name, value in os.environ.items() if name != DATABASE_URL_VAR},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.strip() == "('off', 'off')"
