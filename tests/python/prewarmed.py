@@ -20,6 +20,7 @@ import importlib
 import json
 import os
 import runpy
+import shutil
 import subprocess
 import sys
 import threading
@@ -86,6 +87,7 @@ class PrewarmedCli:
             assert self._server.stdin is not None
             self._server.stdin.close()
             self._server.wait(timeout=30)
+        shutil.rmtree(self._folder, ignore_errors=True)
 
 
 def _read_and_remove(path: Path) -> str:
