@@ -48,14 +48,21 @@ loads_staged as (
     {%- endfor %}
 ),
 
--- Per load and stream, its raw rows (a task execution's embedded decision counts in
--- routing_decisions too).
-raw_counted as (
+-- Per raw table and load, its raw rows, and in raw.task_executions the embedded decisions
+-- (one read of each table).
+raw_tables_counted as (
     {%- for stream in streams %}
     select
-        '{{ stream }}' as stream,
+        '{{ stream }}' as raw_table,
         _load_id as load_id,
-        count(*) as raw_rows
+        count(*) as raw_rows,
+        {%- if stream == 'task_executions' %}
+        count(*) filter (
+            where {{ json_type('record', 'routing_decision') }} = 'object'
+        ) as embedded_decisions
+        {%- else %}
+        0 as embedded_decisions
+        {%- endif %}
     from {{ source('router', stream) }}
     where
         _load_id in (
@@ -69,26 +76,27 @@ raw_counted as (
             where loads_staged.raw_table = '{{ stream }}'
         )
     group by _load_id
+    {%- if not loop.last %}
     union all
+    {%- endif %}
     {%- endfor %}
+),
+
+-- Per load and stream, its raw rows: a task execution's embedded decision counts in
+-- routing_decisions too.
+raw_counted as (
+    select
+        raw_table as stream,
+        load_id,
+        raw_rows
+    from raw_tables_counted
+    union all
     select
         'routing_decisions' as stream,
-        _load_id as load_id,
-        count(*) as raw_rows
-    from {{ source('router', 'task_executions') }}
-    where
-        _load_id in (
-            select loads_staged.load_id
-            from loads_staged
-            where loads_staged.raw_table = 'task_executions'
-        )
-        and _loaded_at >= (
-            select min(loads_staged.loaded_at)
-            from loads_staged
-            where loads_staged.raw_table = 'task_executions'
-        )
-        and {{ json_type('record', 'routing_decision') }} = 'object'
-    group by _load_id
+        load_id,
+        embedded_decisions as raw_rows
+    from raw_tables_counted
+    where embedded_decisions > 0
 ),
 
 loads_judged as (
