@@ -18,6 +18,9 @@ def test_a_second_demo_on_a_later_day_reuses_its_sample_and_passes(cli_env, tmp_
     first = cli(cli_env, "demo", *SMALL, "--out", str(sample))
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "demo: generating 1500 executions" in first.stdout
+    # Models and data tests, not dbt's unit tests (they check the SQL; make test runs them).
+    assert "START test " in first.stdout
+    assert "START unit_test " not in first.stdout
     # It ends with the dashboard's address and a token that opens it for one tenant.
     assert "http://127.0.0.1:8710/" in first.stdout
     token = first.stdout.split("with this token (1 day):\n", 1)[1].split()[0]
