@@ -44,7 +44,8 @@
     Two CTEs for a model of strategy replace_changed_days: `days_changed` (the days
     tenant_days_changed() names) and `task_executions_of_changed_days`, the rows of the
     model's CTE `task_executions` that started on those days, read by the index on
-    (tenant_id, timestamp_start). Ends with a comma: more CTEs follow.
+    (tenant_id, timestamp_start) day by day (rows_of_tenant_days). Ends with a comma: more
+    CTEs follow.
 -#}
 {%- macro task_executions_of_changed_days(changed_days) -%}
 days_changed as (
@@ -52,12 +53,7 @@ days_changed as (
 ),
 
 task_executions_of_changed_days as (
-    select executions.*
-    from days_changed
-    inner join task_executions as executions
-        on
-            days_changed.tenant_id = executions.tenant_id
-            and {{ in_utc_day('executions.timestamp_start', 'days_changed.activity_date') }}
+    {{ rows_of_tenant_days('days_changed', 'task_executions', 'timestamp_start') }}
 ),
 {%- endmacro -%}
 

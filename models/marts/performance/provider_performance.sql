@@ -86,21 +86,33 @@ ranges_changed as (
     {{ period_ranges_changed(global_datepart, changed_days) }}
 ),
 
+-- The (tenant, day) pairs those ranges cover: a tenant's range its own days, a global range
+-- the days of every tenant with tasks then. Read per pair by the index on (tenant_id,
+-- timestamp_start), the tasks of the ranges cost what they hold, not what the mart holds.
+days_of_changed_ranges as (
+    select
+        tenant_id,
+        {{ date_series(
+            utc_date('range_start'), utc_date("range_end - interval '1 microsecond'")
+        ) }} as activity_date
+    from ranges_changed
+    where tenant_id is not null
+    union
+    select
+        counted.tenant_id,
+        counted.activity_date
+    from ranges_changed
+    inner join {{ ref('int_task_executions_counted_by_day') }} as counted
+        on
+            counted.activity_date >= {{ utc_date('ranges_changed.range_start') }}
+            and counted.activity_date
+            <= {{ utc_date("ranges_changed.range_end - interval '1 microsecond'") }}
+    where ranges_changed.tenant_id is null
+),
+
 -- Every task of those ranges: for a tenant's range its tasks, for a global range all.
 task_executions_of_changed_ranges as (
-    select executions.*
-    from task_executions as executions
-    where exists (
-        select 1
-        from ranges_changed
-        where
-            (
-                ranges_changed.tenant_id = executions.tenant_id
-                or ranges_changed.tenant_id is null
-            )
-            and executions.timestamp_start >= ranges_changed.range_start
-            and executions.timestamp_start < ranges_changed.range_end
-    )
+    {{ rows_of_tenant_days('days_of_changed_ranges', 'task_executions', 'timestamp_start') }}
 ),
 
 -- The periods that overlap a changed day, per level and tenant (null: global), hours keyed

@@ -62,22 +62,12 @@ stg_router__usage_events as (
 
 -- Only the tasks of the days to build, read by the index on (tenant_id, timestamp_start).
 task_executions_of_days_to_build as (
-    select executions.*
-    from days_to_build
-    inner join task_executions as executions
-        on
-            days_to_build.tenant_id = executions.tenant_id
-            and {{ in_utc_day('executions.timestamp_start', 'days_to_build.activity_date') }}
+    {{ rows_of_tenant_days('days_to_build', 'task_executions', 'timestamp_start') }}
 ),
 
 -- Only the events of the days to build, read by the index on (tenant_id, occurred_at).
 usage_events_of_days_to_build as (
-    select events.*
-    from days_to_build
-    inner join stg_router__usage_events as events
-        on
-            days_to_build.tenant_id = events.tenant_id
-            and {{ in_utc_day('events.occurred_at', 'days_to_build.activity_date') }}
+    {{ rows_of_tenant_days('days_to_build', 'stg_router__usage_events', 'occurred_at') }}
 ),
 
 {% endif %}
