@@ -2,7 +2,8 @@
 tasks; they must give what the design document's queries give when asked of the tasks.
 
 The analyses read the clock (now()); here each runs with the clock replaced by a moment
-inside the fixture's data, one between two hours and one on the hour, for every tenant."""
+inside the fixture's data, one between two hours, one on the hour and one at midnight (the
+window then starts with a whole day), for every tenant."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from conftest import cli, plan_scans
 
 pytestmark = pytest.mark.integration
 
-CLOCKS = ["2026-11-20 13:27:45.123456+00", "2026-11-20 09:00:00+00"]
+CLOCKS = ["2026-11-20 13:27:45.123456+00", "2026-11-20 09:00:00+00", "2026-11-20 00:00:00+00"]
 
 # The design document's 7.2, on the tasks, with the shown figures floored as the analysis does.
 PROVIDERS_FROM_TASKS = """

@@ -55,6 +55,7 @@
         indexes=[
             {'columns': ['tenant_id', 'provider', 'period_start']},
             {'columns': ['tenant_id', 'period_start']},
+            {'columns': ['tenant_id', 'aggregation_level', 'period_start']},
             {'columns': ['tenant_id', 'id'], 'unique': true},
         ],
     )
