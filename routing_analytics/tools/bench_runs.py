@@ -3,7 +3,8 @@
 In a throwaway server: generate SCALE task executions over 30 days and time the first
 `routing-analytics run` (load, full build, checks, publish); then generate two next hours
 and the next day on top (`generate --start --end`, the same tenants and prices) and time a
-`run` of each (the first of them also seeds the standby marts); then time the dashboard
+`run` of each (the first of them also seeds the standby marts), with the dbt nodes that took
+longest in it; then time the dashboard
 queries of analyses/ as a tenant reader (row-level security, app.tenant_id set), ROUNDS
 times each, and print p50/p95 beside those of the same questions asked the naive way (the
 design document's plain task table with its indexes, NAIVE_TABLE); and the size of each
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -165,6 +167,21 @@ def _generate(
     print(f"generated {executions:,} executions in {time.perf_counter() - started:.1f} s")
 
 
+# A node's result line in dbt's output: "12 of 66 OK created ... model.name ..... [... in 1.23s]".
+DBT_NODE_RESULT = re.compile(
+    r"\d+ of \d+ (?:OK|PASS|WARN|ERROR|FAIL)\b.*?(\S+) \.* ?\[.*? in (\d+(?:\.\d+)?)s\]"
+)
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+SLOWEST_NODES = 8
+
+
+def slowest_nodes(dbt_output: str, count: int = SLOWEST_NODES) -> list[tuple[str, float]]:
+    """The `count` dbt nodes that took longest, from a command's output (dbt's own lines)."""
+    found = (DBT_NODE_RESULT.search(ANSI_COLOUR.sub("", line)) for line in dbt_output.splitlines())
+    timed = [(match.group(1), float(match.group(2))) for match in found if match]
+    return sorted(timed, key=lambda node: node[1], reverse=True)[:count]
+
+
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "routing_analytics", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -178,6 +195,8 @@ def _timed_run(env: dict[str, str], inbox: Path, label: str) -> None:
         sys.stderr.write(result.stdout[-4000:] + result.stderr[-2000:])
         raise SystemExit(f"bench: {label} failed (exit {result.returncode})")
     print(f"{label}: {seconds:.1f} s")
+    nodes = ", ".join(f"{name} {took:.1f}" for name, took in slowest_nodes(result.stdout))
+    print(f"  slowest dbt nodes, s: {nodes}")
 
 
 def _dashboard_queries(env: dict[str, str], url: str, target: Path) -> None:
