@@ -26,7 +26,7 @@ stg_router__task_executions as (
     {%- if is_incremental() %}
     {#- Planned for a third of all tasks, not for the few staged since: with that estimate
         (a handful of tasks for the 33,333 of a day at 1M) PostgreSQL chose nested loops
-        that took 100 s instead of 2 s. Each task is read by its key all the same.  #}
+        that took 100 s instead of 2 s. Each task is read by its key all the same. #}
     from {{ rows_of_task_keys(
         tasks_changed_since_last_build(false), ref('stg_router__task_executions'), 'executions'
     ) }}

@@ -33,7 +33,7 @@ int_task_executions_costed as (
     {#- Planned for a third of all tasks, not for the few staged since: with that estimate
         (one task for the 1,388 of an hour at 1M) PostgreSQL re-ran the ranking of decisions
         below once per task, 135 s instead of 1 s. Each task is read by its key all the
-        same.  #}
+        same. #}
     from {{ rows_of_task_keys(
         tasks_changed_since_last_build(false), ref('int_task_executions_costed'), 'costed'
     ) }}
