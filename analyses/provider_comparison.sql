@@ -10,7 +10,8 @@ window_started as (
     select {{ dbt.dateadd('day', -7, dbt.current_timestamp()) }} as window_start_at
 ),
 
--- The first whole UTC hour of the window (provider_performance's hours are UTC).
+-- The first whole UTC hour and the first whole UTC day of the window (provider_performance's
+-- periods are UTC): the window's start itself when it falls on one.
 window_bounds as (
     select
         window_start_at,
@@ -18,21 +19,13 @@ window_bounds as (
             when date_trunc('hour', window_start_at, 'UTC') = window_start_at
                 then window_start_at
             else date_trunc('hour', window_start_at, 'UTC') + interval '1 hour'
-        end as whole_hours_from_at
-    from window_started
-),
-
--- The first whole UTC day of the window.
-window_days as (
-    select
-        window_start_at,
-        whole_hours_from_at,
+        end as whole_hours_from_at,
         case
-            when date_trunc('day', whole_hours_from_at, 'UTC') = whole_hours_from_at
-                then whole_hours_from_at
-            else date_trunc('day', whole_hours_from_at, 'UTC') + interval '1 day'
+            when date_trunc('day', window_start_at, 'UTC') = window_start_at
+                then window_start_at
+            else date_trunc('day', window_start_at, 'UTC') + interval '1 day'
         end as whole_days_from_at
-    from window_bounds
+    from window_started
 ),
 
 provider_performance as (
@@ -83,10 +76,10 @@ first_hour_summed as (
             where task_executions.status = 'completed'
         ) as completed_cost_exact_usd
     from task_executions
-    cross join window_days
+    cross join window_bounds
     where
-        task_executions.timestamp_start >= window_days.window_start_at
-        and task_executions.timestamp_start < window_days.whole_hours_from_at
+        task_executions.timestamp_start >= window_bounds.window_start_at
+        and task_executions.timestamp_start < window_bounds.whole_hours_from_at
     group by task_executions.provider_used
 ),
 
@@ -103,15 +96,15 @@ whole_periods as (
         completed_cost_exact_usd
     from provider_performance
     where
-        period_start >= (select window_days.whole_hours_from_at from window_days)
+        period_start >= (select window_bounds.whole_hours_from_at from window_bounds)
         and (
             (
                 aggregation_level = 'hourly'
-                and period_start < (select window_days.whole_days_from_at from window_days)
+                and period_start < (select window_bounds.whole_days_from_at from window_bounds)
             )
             or (
                 aggregation_level = 'daily'
-                and period_start >= (select window_days.whole_days_from_at from window_days)
+                and period_start >= (select window_bounds.whole_days_from_at from window_bounds)
             )
         )
 ),

@@ -87,28 +87,34 @@ ranges_changed as (
     {{ period_ranges_changed(global_datepart, changed_days) }}
 ),
 
+-- The first and last UTC day of each range (range_end is exclusive).
+range_days_changed as (
+    select
+        tenant_id,
+        {{ utc_date('range_start') }} as first_date,
+        {{ utc_date("range_end - interval '1 microsecond'") }} as last_date
+    from ranges_changed
+),
+
 -- The (tenant, day) pairs those ranges cover: a tenant's range its own days, a global range
 -- the days of every tenant with tasks then. Read per pair by the index on (tenant_id,
 -- timestamp_start), the tasks of the ranges cost what they hold, not what the mart holds.
 days_of_changed_ranges as (
     select
         tenant_id,
-        {{ date_series(
-            utc_date('range_start'), utc_date("range_end - interval '1 microsecond'")
-        ) }} as activity_date
-    from ranges_changed
+        {{ date_series('first_date', 'last_date') }} as activity_date
+    from range_days_changed
     where tenant_id is not null
     union
     select
         counted.tenant_id,
         counted.activity_date
-    from ranges_changed
+    from range_days_changed
     inner join {{ ref('int_task_executions_counted_by_day') }} as counted
         on
-            counted.activity_date >= {{ utc_date('ranges_changed.range_start') }}
-            and counted.activity_date
-            <= {{ utc_date("ranges_changed.range_end - interval '1 microsecond'") }}
-    where ranges_changed.tenant_id is null
+            counted.activity_date >= range_days_changed.first_date
+            and counted.activity_date <= range_days_changed.last_date
+    where range_days_changed.tenant_id is null
 ),
 
 -- Every task of those ranges: for a tenant's range its tasks, for a global range all.
