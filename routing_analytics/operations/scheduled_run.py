@@ -33,7 +33,7 @@ from routing_analytics.platform import db
 from routing_analytics.platform.config import Settings
 from routing_analytics.platform.errors import TerminalError, TransientError, UserError
 from routing_analytics.platform.locks import run_lock
-from routing_analytics.warehouse.dbt import ensure_database, run_dbt
+from routing_analytics.warehouse.dbt import WITHOUT_UNIT_TESTS, ensure_database, run_dbt
 from routing_analytics.warehouse.gates import print_failures
 from routing_analytics.warehouse.publish import (
     NEXT,
@@ -97,8 +97,7 @@ def _build_and_check(settings: Settings, started: float, changed: ChangedRows) -
         settings,
         [
             "build",
-            "--exclude-resource-type",
-            "unit_test",
+            *WITHOUT_UNIT_TESTS,
             # The checks that read all history (what the run recounted incrementally,
             # compared with a count from scratch) are for full builds and CI.
             "--exclude",

@@ -16,7 +16,7 @@ from routing_analytics.platform import db
 from routing_analytics.platform.config import Settings
 from routing_analytics.platform.errors import TerminalError, UserError
 from routing_analytics.tools.generate import GenerateOptions, GenerateResult, generate
-from routing_analytics.warehouse.dbt import ensure_database
+from routing_analytics.warehouse.dbt import WITHOUT_UNIT_TESTS, ensure_database
 from routing_analytics.warehouse.gates import gated_build
 from routing_analytics.warehouse.relations import TASK_EXECUTIONS
 
@@ -61,9 +61,7 @@ def run_demo(settings: Settings, *, tenants: int, days: int, executions: int, ou
     if load_paths(settings, [out_dir], None, as_json=False) != 0:
         return 1
     print("demo: dbt build (models and data tests)", flush=True)
-    # dbt's unit tests check the project's SQL, not the data: like the scheduled run, the
-    # demo leaves them to `make test` and `make test-fast`.
-    if gated_build(settings, ["build", "--exclude-resource-type", "unit_test"]) != 0:
+    if gated_build(settings, ["build", *WITHOUT_UNIT_TESTS]) != 0:
         raise TerminalError("demo: dbt build failed; see its output")
     code = print_summary(settings)
     _print_dashboard(settings)

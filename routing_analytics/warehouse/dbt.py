@@ -17,6 +17,9 @@ from routing_analytics.platform.config import Settings, dbt_environment
 from routing_analytics.platform.errors import TerminalError, UserError
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# dbt's unit tests check the project's SQL, not the data: the scheduled run and the demo
+# leave them to `make test` and `make test-fast`.
+WITHOUT_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 
 
 def ensure_database(settings: Settings) -> None:

@@ -42,6 +42,7 @@ from routing_analytics.platform.throwaway import (
     throwaway_server,
 )
 from routing_analytics.tools.generate import GenerateOptions, GenerateResult, generate
+from routing_analytics.warehouse.dbt import WITHOUT_UNIT_TESTS
 
 DBT_FOLDER = pytest.StashKey[Path]()
 
@@ -218,8 +219,8 @@ def _copy_parses(source: Path, destination: Path) -> None:
 
 # dbt's unit tests take longer than all the data tests of a build together, and they test the
 # models' SQL, not the data: they run once per test session, in the build of the shared
-# `warehouse` (and in `make test-fast`); every other build of a test leaves them out.
-WITHOUT_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
+# `warehouse` (and in `make test-fast`); every other build of a test leaves them out, with the
+# arguments the scheduled run and the demo use (WITHOUT_UNIT_TESTS, imported above).
 
 
 def load_and_build(
