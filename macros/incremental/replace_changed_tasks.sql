@@ -3,15 +3,18 @@
     only the tasks whose inputs changed since this model's last build: stamped after the
     newest `_inputs_staged_at` it holds (the newest stamp of any input it was built from;
     input stamps, not the build's clock, so that a price version a build recorded after it
-    started is not taken for new by the next build): a version of the task (re)staged since (new, withdrawn, restored
-    or rejected; read from the base model, so that a task that left staging goes too), a
-    routing decision staged since, every task of a tenant staged since (its default
-    provider), and every task that started at or after the effective_from of a price
-    version recorded since, of that version's provider or of a tenant whose default provider
-    it is (the baseline re-prices a task at the default provider; a price of one provider
-    changes neither the cost nor the baseline of any other task). The model's selection and the strategy read the same set,
-    before anything is written, so they agree. A task is named by (tenant_id,
-    task_execution_id): its id is unique within its tenant only.
+    started is not taken for new by the next build):
+    - a version of the task, of one of its routing decisions or of its tenant (the default
+      provider) (re)staged since: new, withdrawn, restored or rejected, read from the base
+      models, so that a record that left staging counts too (a withdrawn decision no longer
+      sets the task's baseline, a withdrawn tenant row its default provider);
+    - every task that started at or after the effective_from of a price version recorded
+      since, of that version's provider or of a tenant whose default provider it is (the
+      baseline re-prices a task at the default provider; a price of one provider changes
+      neither the cost nor the baseline of any other task).
+    The model's selection and the strategy read the same set, before anything is written, so
+    they agree. A task is named by (tenant_id, task_execution_id): its id is unique within
+    its tenant only.
 -#}
 {%- macro tasks_changed_since_last_build(planned_for_few=true) -%}
     {%- set last_built_query =
@@ -23,7 +26,7 @@
     {%- if planned_for_few -%}
         {%- set last_built = stamp_literal(last_built_query) -%}
         {%- set tenants_staged = rows_stamped_since(
-            ref('stg_router__tenants'), '_staged_at', last_built
+            ref('base_router__tenants'), '_staged_at', last_built
         ) -%}
         {%- set prices_recorded = rows_stamped_since(
             ref('int_provider_prices_effective'), '_recorded_at', last_built
@@ -36,7 +39,7 @@
     where versions._staged_at > {{ last_built }}
     union
     select decisions.tenant_id, decisions.task_execution_id
-    from {{ ref('stg_router__routing_decisions') }} as decisions
+    from {{ ref('base_router__routing_decisions') }} as decisions
     where decisions._staged_at > {{ last_built }}
     {%- if tenants_staged %}
     union
@@ -45,7 +48,7 @@
     where
         executions.tenant_id in (
             select tenants.tenant_id
-            from {{ ref('stg_router__tenants') }} as tenants
+            from {{ ref('base_router__tenants') }} as tenants
             where tenants._staged_at > {{ last_built }}
         )
     {%- endif %}

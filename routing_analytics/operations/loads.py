@@ -133,9 +133,10 @@ def _act(settings: Settings, load_id: int, action: str, reason: str, *, wait: bo
 # The task-level marts are incremental: a row whose record leaves staging would stay. So a
 # published load's withdrawal removes the rows it made, or whose figures it fed (a task's
 # decisions, its tenant's default provider, the prices of its period), from the live marts;
-# the next build re-builds each of them from what staging still holds (the marts re-build
-# every task and decision they do not hold) and the aggregates from the tasks. Read from the
-# base tables of the last build, which hold every landed row of a published load.
+# the next build re-builds each of them from what staging still holds (after a withdrawal or
+# a restore, the marts re-build every task and decision they do not hold) and the aggregates
+# from the tasks. Read from the base tables of the last build, which hold every landed row
+# of a published load.
 UNPUBLISH = {
     # A task's decisions (embedded in its record, or sent apart) say whether it exists.
     "task_executions": [

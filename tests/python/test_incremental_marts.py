@@ -107,6 +107,7 @@ EMPTY_IN_THIS_SCENARIO = frozenset(
     {
         "staging.base_router__published_loads",
         "staging.base_router__withdrawn_loads",
+        "staging.stg_router__load_withdrawals",
         "staging.stg_retention__runs",
         "staging.stg_retention__usage_users_seen",
     }

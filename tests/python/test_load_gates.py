@@ -238,3 +238,73 @@ def test_loads_commands_refuse_unknown_loads(cli_env):
     empty_reason = cli(cli_env, "loads", "withdraw", "1", "--reason", "  ")
     assert empty_reason.returncode == 2
     assert "give a reason" in empty_reason.stderr
+
+
+# What customers see of each task, decision and period. Columns that start with an
+# underscore are build stamps: a run and a full refresh stamp different times.
+PUBLISHED_FIGURES = (
+    "task_executions",
+    "routing_decisions",
+    "cost_breakdowns_daily",
+    "daily_tenant_metrics",
+    "usage_analytics",
+    "customer_roi_snapshots",
+    "provider_performance",
+)
+
+
+def _figures(url: str) -> dict[str, list[tuple]]:
+    figures = {}
+    for table in PUBLISHED_FIGURES:
+        columns = ", ".join(
+            name
+            for (name,) in rows(
+                url,
+                f"""select column_name from information_schema.columns
+                where table_schema = 'analytics' and table_name = '{table}'
+                    and left(column_name, 1) <> '_'
+                order by ordinal_position""",
+            )
+        )
+        figures[table] = rows(url, f"select {columns} from analytics.{table} order by {columns}")
+    return figures
+
+
+def test_a_withdrawn_decision_or_tenant_row_moves_every_figure_it_fed_as_a_full_refresh_would(
+    published_copy,
+):
+    """A task's baseline comes from its routing decision's estimates or its tenant's default
+    provider. Withdrawn, they no longer count: the next run publishes what a full rebuild of
+    what staging holds publishes. A withdrawal undone before any run changes nothing, though
+    it removed the rows of the load's tasks from the live marts."""
+    cli_env, url = published_copy.env, published_copy.url
+    inbox = published_copy.generated.files["task_executions"][0].parent
+    decision_load, tenant_load = (
+        str(rows(url, f"select load_id from raw.loads where stream = '{stream}'")[0][0])
+        for stream in ("routing_decisions", "tenants")
+    )
+    before = _figures(url)
+
+    withdrawn = cli(cli_env, "loads", "withdraw", decision_load, "--reason", "replayed")
+    assert withdrawn.returncode == 0, withdrawn.stderr
+    [(live_tasks,)] = rows(url, "select count(*) from analytics.task_executions")
+    assert live_tasks < len(before["task_executions"])
+    assert cli(cli_env, "loads", "restore", decision_load).returncode == 0
+    undone = cli(cli_env, "run", str(inbox))
+    assert undone.returncode == 0, undone.stdout[-3000:] + undone.stderr[-2000:]
+    assert _figures(url) == before
+
+    for load in (decision_load, tenant_load):
+        withdrawn = cli(cli_env, "loads", "withdraw", load, "--reason", "sent by mistake")
+        assert withdrawn.returncode == 0, withdrawn.stderr
+    published = cli(cli_env, "run", str(inbox))
+    assert published.returncode == 0, published.stdout[-3000:] + published.stderr[-2000:]
+    after_run = _figures(url)
+    moved = [task for task in after_run["task_executions"] if task not in before["task_executions"]]
+    assert len(moved) > len(before["task_executions"]) // 4, "the baselines did not move"
+    rebuilt = cli(
+        cli_env, "build", "--full-refresh", "--", "--exclude-resource-type", "test", "unit_test"
+    )
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:] + rebuilt.stderr[-2000:]
+    for table, published_rows in _figures(url).items():
+        assert after_run[table] == published_rows, table

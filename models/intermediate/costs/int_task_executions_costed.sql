@@ -1,6 +1,7 @@
 -- The tasks a build recomputes (is_incremental) also depend on these:
 -- depends_on: {{ ref('base_router__task_executions') }}
--- depends_on: {{ ref('stg_router__routing_decisions') }}
+-- depends_on: {{ ref('base_router__routing_decisions') }}
+-- depends_on: {{ ref('base_router__tenants') }}
 -- depends_on: {{ ref('stg_router__tenants') }}
 
 with

@@ -81,6 +81,29 @@ stg_router__tenants as (
     from {{ ref('stg_router__tenants') }}
 ),
 
+-- Every version of the task's decisions and of its tenant row, withdrawn and rejected ones
+-- included: one that left staging changed the baseline, and its stamp tells the marts.
+base_router__routing_decisions as (
+    select
+        tenant_id,
+        task_execution_id,
+        _staged_at
+    {%- if is_incremental() %}
+    from {{ rows_of_task_keys(
+        tasks_recomputed, ref('base_router__routing_decisions'), 'decision_versions'
+    ) }}
+    {%- else %}
+    from {{ ref('base_router__routing_decisions') }}
+    {%- endif %}
+),
+
+base_router__tenants as (
+    select
+        tenant_id,
+        _staged_at
+    from {{ ref('base_router__tenants') }}
+),
+
 int_provider_prices_effective as (
     select
         price_id,
@@ -108,7 +131,6 @@ decisions_ranked as (
         tenant_id,
         task_execution_id,
         cost_estimates,
-        max(_staged_at) over (partition by tenant_id, task_execution_id) as decisions_staged_at,
         row_number() over (
             partition by tenant_id, task_execution_id
             order by decided_at desc nulls last, _loaded_at desc, routing_decision_id desc
@@ -120,7 +142,6 @@ estimates_maximized as (
     select
         decisions_ranked.tenant_id,
         decisions_ranked.task_execution_id,
-        decisions_ranked.decisions_staged_at,
         (
             select max(cast(estimate.value as numeric))
             from jsonb_each(decisions_ranked.cost_estimates) as estimate
@@ -130,15 +151,34 @@ estimates_maximized as (
     where decisions_ranked.decision_rank = 1
 ),
 
+decision_versions_stamped as (
+    select
+        tenant_id,
+        task_execution_id,
+        max(_staged_at) as decisions_staged_at
+    from base_router__routing_decisions
+    group by tenant_id, task_execution_id
+),
+
+tenant_versions_stamped as (
+    select
+        tenant_id,
+        max(_staged_at) as tenant_staged_at
+    from base_router__tenants
+    group by tenant_id
+),
+
 tasks_joined_to_tenants as (
     select
         costed.*,
         tenants.default_provider_key,
         tenants.default_model,
-        tenants._staged_at as tenant_staged_at
+        tenant_versions.tenant_staged_at
     from int_task_executions_costed as costed
     left join stg_router__tenants as tenants
         on costed.tenant_id = tenants.tenant_id
+    left join tenant_versions_stamped as tenant_versions
+        on costed.tenant_id = tenant_versions.tenant_id
 ),
 
 -- Candidate price rows of the tenant's default provider in effect at started_at, for the
@@ -198,7 +238,7 @@ baselines_joined as (
         greatest(
             tenant_tasks._inputs_staged_at,
             tenant_tasks.tenant_staged_at,
-            estimates.decisions_staged_at,
+            decision_versions.decisions_staged_at,
             default_costs.default_price_recorded_at
         ) as _inputs_staged_at
     from tasks_joined_to_tenants as tenant_tasks
@@ -210,6 +250,10 @@ baselines_joined as (
         on
             tenant_tasks.tenant_id = estimates.tenant_id
             and tenant_tasks.task_execution_id = estimates.task_execution_id
+    left join decision_versions_stamped as decision_versions
+        on
+            tenant_tasks.tenant_id = decision_versions.tenant_id
+            and tenant_tasks.task_execution_id = decision_versions.task_execution_id
     left join default_provider_costs_computed as default_costs
         on
             tenant_tasks.tenant_id = default_costs.tenant_id

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_router__load_withdrawals') }}
 {#- (tenant_id, decided_at, routing_reason, routing_strategy): the routing mix of a window
     (the API's /v1/routing) is read from the index only. The build stamp's index leads with
     tenant_id like every published index (see task_executions.sql). -#}
@@ -57,6 +58,10 @@ stg_router__task_executions as not materialized (
     PostgreSQL plans for the few rows staged since. -#}
 {%- set built_from_at = stamp_literal(newest_built_stamp('_inputs_staged_at')) %}
 
+{#- After a withdrawal or a restore, the staged decisions this mart lacks (`loads
+    withdraw` removed them from the live marts) are built again. -#}
+{%- set loads_withdrawn_or_restored = loads_withdrawn_or_restored_since(built_from_at) %}
+
 -- Which decision of a task is the latest depends on all of them, and has_task_execution on
 -- the task: a new decision or a newly landed task re-builds every decision of its task.
 tasks_to_rebuild as (
@@ -71,7 +76,7 @@ tasks_to_rebuild as (
         executions.task_execution_id
     from stg_router__task_executions as executions
     where executions._staged_at > {{ built_from_at }}
-    -- A decision not published yet, whatever its landing time (valid only since).
+    {%- if loads_withdrawn_or_restored %}
     union
     select
         decisions.tenant_id,
@@ -84,6 +89,7 @@ tasks_to_rebuild as (
             built.tenant_id = decisions.tenant_id
             and built.id = decisions.routing_decision_id
     )
+    {%- endif %}
 ),
 
 {% endif %}

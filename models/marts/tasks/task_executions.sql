@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_router__load_withdrawals') }}
 {#- The second index is the design's idx_task_exec_cost, wide enough that the ROI calculator,
     the savings counter and the provider comparison read the index only. One partition per
     UTC month of timestamp_start (macros/partitions/): a unique index of a partitioned table
@@ -87,7 +88,8 @@ int_task_executions_with_savings as (
         actual_cost_usd,
         baseline_cost_usd,
         savings_usd,
-        is_in_savings
+        is_in_savings,
+        _inputs_staged_at
     from {{ ref('int_task_executions_with_savings') }}
 ),
 
@@ -133,6 +135,9 @@ int_provider_prices_effective as not materialized (
 {%- set tenants_staged = rows_stamped_since(
     ref('stg_router__tenants'), '_staged_at', built_from_at
 ) %}
+{#- After a withdrawal or a restore, the staged tasks this mart lacks (`loads
+    withdraw` removed them from the live marts) are built again. -#}
+{%- set loads_withdrawn_or_restored = loads_withdrawn_or_restored_since(built_from_at) %}
 {%- if prices_recorded %}
 
 -- A price version recorded since can change the price of every task that started on or
@@ -181,8 +186,7 @@ tasks_to_rebuild as (
         decisions.task_execution_id
     from stg_router__routing_decisions as decisions
     where decisions._staged_at > {{ built_from_at }}
-    -- A task not published yet, whatever its inputs: e.g. removed from the live marts when
-    -- a price load it was priced with was withdrawn (`loads withdraw`).
+    {%- if loads_withdrawn_or_restored %}
     union
     select
         executions.tenant_id,
@@ -195,6 +199,7 @@ tasks_to_rebuild as (
             built.tenant_id = executions.tenant_id
             and built.id = executions.task_execution_id
     )
+    {%- endif %}
 ),
 
 {% endif %}
@@ -251,7 +256,8 @@ tasks_joined as (
             decisions.decisions_staged_at,
             tenants._staged_at,
             prices._recorded_at,
-            default_prices._recorded_at
+            default_prices._recorded_at,
+            savings._inputs_staged_at
         ) as inputs_staged_at
     from stg_router__task_executions as executions
     inner join int_task_executions_costed as costed

@@ -5,6 +5,7 @@
             {'columns': ['_load_id', '_line_number'], 'unique': true},
             {'columns': ['_staged_at']},
             {'columns': ['routing_decision_id']},
+            {'columns': ['tenant_id', 'task_execution_id']},
             {'columns': ['selected_provider_key', 'is_known_provider']},
         ],
     )
