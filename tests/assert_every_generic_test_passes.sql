@@ -11,6 +11,7 @@
 -- depends_on: {{ ref('cost_breakdowns_daily') }}
 -- depends_on: {{ ref('customer_roi_snapshots') }}
 -- depends_on: {{ ref('daily_tenant_metrics') }}
+-- depends_on: {{ ref('int_rejected_records') }}
 -- depends_on: {{ ref('int_stream_reconciliation') }}
 -- depends_on: {{ ref('models') }}
 -- depends_on: {{ ref('provider_performance') }}

@@ -1,9 +1,10 @@
 -- Every raw row is accounted for exactly once in its stream:
 --     raw rows = staged + rejected + duplicates + withdrawn
 -- raw rows are counted here from the raw tables themselves; the other three come from
--- int_stream_reconciliation (staged: rows of the stg_ model; rejected: rows of
--- int_rejected_records; duplicates: valid rows that lost the deduplication;
--- withdrawn: rows of loads an operator withdrew, which staging ignores).
+-- int_stream_reconciliation, which adds them up from the loads' counts (staged: first valid
+-- versions, as many as the stg_ model's rows, counted here too; rejected: as many as the rows
+-- of int_rejected_records, counted here too; duplicates: valid rows that lost the
+-- deduplication; withdrawn: rows of loads an operator withdrew, which staging ignores).
 -- Routing decisions: raw = rows of raw.routing_decisions + rows of raw.task_executions whose
 -- routing_decision is a JSON object. Such a line counts twice, once per stream: as an
 -- execution (task_executions) and as a decision (routing_decisions), and each side is staged,
@@ -161,6 +162,27 @@ tenants as (
     from {{ source('router', 'tenants') }}
 ),
 
+-- What int_stream_reconciliation adds up from the loads' counts, counted where it is.
+staged_counted as (
+    {%- for stream in streams %}
+    select
+        '{{ stream }}' as stream,
+        count(*) as staged_rows
+    from {{ ref('stg_router__' ~ stream) }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+rejected_counted as (
+    select
+        stream,
+        count(*) as rejected_rows
+    from {{ ref('int_rejected_records') }}
+    group by stream
+),
+
 int_stream_reconciliation as (
     select
         stream,
@@ -206,16 +228,25 @@ final as (
         raw_counted.raw_rows,
         int_stream_reconciliation.raw_rows as modelled_raw_rows,
         int_stream_reconciliation.staged_rows,
+        staged_counted.staged_rows as stg_rows,
         int_stream_reconciliation.rejected_rows,
+        rejected_counted.rejected_rows as rejected_records,
         int_stream_reconciliation.duplicate_rows,
         int_stream_reconciliation.withdrawn_rows
     from raw_counted
     full outer join int_stream_reconciliation
         on raw_counted.stream = int_stream_reconciliation.stream
+    left join staged_counted
+        on raw_counted.stream = staged_counted.stream
+    left join rejected_counted
+        on raw_counted.stream = rejected_counted.stream
     where
         raw_counted.stream is null
         or int_stream_reconciliation.stream is null
         or raw_counted.raw_rows <> int_stream_reconciliation.raw_rows
+        or staged_counted.staged_rows is distinct from int_stream_reconciliation.staged_rows
+        or coalesce(rejected_counted.rejected_rows, 0)
+        <> int_stream_reconciliation.rejected_rows
         or raw_counted.raw_rows
         <> int_stream_reconciliation.staged_rows
         + int_stream_reconciliation.rejected_rows

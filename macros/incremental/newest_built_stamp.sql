@@ -59,17 +59,15 @@
 {%- endmacro -%}
 
 
-{#- Whether `relation` has a row whose `column` is after `since` (a SQL timestamptz) and that
-    meets `condition` (SQL on its columns), asked when the model is executed; true when
-    parsing (every branch names its relations) and in a unit test (`this` is a fixture). -#}
-{%- macro rows_stamped_since(relation, column, since, condition='true') -%}
+{#- Whether `relation` has a row whose `column` is after `since` (a SQL timestamptz), asked
+    when the model is executed; true when parsing (every branch names its relations) and in
+    a unit test (`this` is a fixture). -#}
+{%- macro rows_stamped_since(relation, column, since) -%}
     {%- if this is string or not execute -%}
         {{- return(true) -}}
     {%- endif -%}
     {%- set query -%}
-        select exists (
-            select from {{ relation }} where {{ column }} > {{ since }} and ({{ condition }})
-        )
+        select exists (select from {{ relation }} where {{ column }} > {{ since }})
     {%- endset -%}
     {{- return(run_query(query).rows[0][0]) -}}
 {%- endmacro -%}

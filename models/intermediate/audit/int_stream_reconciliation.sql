@@ -1,10 +1,14 @@
 {#-
-    Per stream, over all history: raw rows = staged + rejected + duplicates + withdrawn
-    (checked by tests/assert_staging_reconciles_with_raw.sql). Duplicates are the valid
-    versions that lost the deduplication: identical re-sends plus conflicting versions
-    (int_load_reconciliation judges each row); only the conflicting ones count
-    against the duplicate gate. Routing decisions count the stand-alone records plus the
-    decisions embedded in task executions (embedded_rows of them).
+    Per stream, over all history: raw rows = staged + rejected + duplicates + withdrawn, added
+    up from how each load's rows were judged (int_load_reconciliation: kept per load, and a
+    build recounts only the loads it touched), so that a run pays for the loads it touched,
+    not for all history. A staged row is the first valid version of its key (the stg_ model
+    keeps one version of each key). tests/assert_staging_reconciles_with_raw.sql counts the
+    raw tables, the stg_ models and int_rejected_records themselves in every full build.
+    Duplicates are the valid versions that lost the deduplication: identical re-sends plus
+    conflicting versions; only the conflicting ones count against the duplicate gate.
+    Routing decisions count the stand-alone records plus the decisions embedded in task
+    executions (embedded_rows of them: the decisions counted in a task_executions load).
 -#}
 {%- set streams = [
     'task_executions', 'routing_decisions', 'provider_pricing', 'usage_events', 'tenants',
@@ -14,30 +18,22 @@ with
 
 int_load_reconciliation as (
     select
+        load_id,
         stream,
         landed_rows,
         withdrawn_rows,
+        rejected_rows,
+        first_version_rows,
         resent_rows,
         conflicting_rows
     from {{ ref('int_load_reconciliation') }}
 ),
 
-base_router__routing_decisions as (
-    select is_embedded
-    from {{ ref('base_router__routing_decisions') }}
-),
-
-{% for stream in streams -%}
-stg_router__{{ stream }} as (
-    select _load_id
-    from {{ ref('stg_router__' ~ stream) }}
-),
-
-{% endfor -%}
-
-int_rejected_records as (
-    select stream
-    from {{ ref('int_rejected_records') }}
+stg_router__loads as (
+    select
+        load_id,
+        stream
+    from {{ ref('stg_router__loads') }}
 ),
 
 stg_router__quarantined_lines as (
@@ -45,35 +41,34 @@ stg_router__quarantined_lines as (
     from {{ ref('stg_router__quarantined_lines') }}
 ),
 
-loads_summed as (
-    select
-        stream,
-        sum(landed_rows) as raw_rows,
-        sum(withdrawn_rows) as withdrawn_rows,
-        sum(resent_rows) as resent_rows,
-        sum(conflicting_rows) as conflicting_rows
-    from int_load_reconciliation
-    group by stream
-),
-
-staged_counted as (
+-- A row per stream, loads or none.
+streams_listed as (
     {%- for stream in streams %}
-    select
-        '{{ stream }}' as stream,
-        count(*) as staged_rows
-    from stg_router__{{ stream }}
+    select '{{ stream }}' as stream
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
 ),
 
-rejected_counted as (
+loads_summed as (
     select
-        stream,
-        count(*) as rejected_rows
-    from int_rejected_records
-    group by stream
+        judged.stream,
+        sum(judged.landed_rows) as raw_rows,
+        -- Counts of rows, as they were when counted here (count(*) is a bigint).
+        cast(
+            coalesce(sum(judged.landed_rows) filter (where loads.stream <> judged.stream), 0)
+            as bigint
+        ) as embedded_rows,
+        cast(sum(judged.first_version_rows) as bigint) as staged_rows,
+        cast(sum(judged.rejected_rows) as bigint) as rejected_rows,
+        sum(judged.withdrawn_rows) as withdrawn_rows,
+        sum(judged.resent_rows) as resent_rows,
+        sum(judged.conflicting_rows) as conflicting_rows
+    from int_load_reconciliation as judged
+    left join stg_router__loads as loads
+        on judged.load_id = loads.load_id
+    group by judged.stream
 ),
 
 quarantined_counted as (
@@ -86,30 +81,20 @@ quarantined_counted as (
 
 counts_joined as (
     select
-        staged_counted.stream,
-        staged_counted.staged_rows,
+        streams_listed.stream,
         coalesce(loads_summed.raw_rows, 0) as raw_rows,
+        coalesce(loads_summed.embedded_rows, 0) as embedded_rows,
+        coalesce(loads_summed.staged_rows, 0) as staged_rows,
+        coalesce(loads_summed.rejected_rows, 0) as rejected_rows,
         coalesce(loads_summed.withdrawn_rows, 0) as withdrawn_rows,
         coalesce(loads_summed.resent_rows, 0) as resent_rows,
         coalesce(loads_summed.conflicting_rows, 0) as conflicting_rows,
-        coalesce(rejected_counted.rejected_rows, 0) as rejected_rows,
-        coalesce(quarantined_counted.quarantined_lines, 0) as quarantined_lines,
-        case
-            when staged_counted.stream = 'routing_decisions'
-                then (
-                    select count(*)
-                    from base_router__routing_decisions
-                    where base_router__routing_decisions.is_embedded
-                )
-            else 0
-        end as embedded_rows
-    from staged_counted
+        coalesce(quarantined_counted.quarantined_lines, 0) as quarantined_lines
+    from streams_listed
     left join loads_summed
-        on staged_counted.stream = loads_summed.stream
-    left join rejected_counted
-        on staged_counted.stream = rejected_counted.stream
+        on streams_listed.stream = loads_summed.stream
     left join quarantined_counted
-        on staged_counted.stream = quarantined_counted.stream
+        on streams_listed.stream = quarantined_counted.stream
 ),
 
 final as (
