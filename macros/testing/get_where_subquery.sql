@@ -7,9 +7,11 @@
     stamp (documented column `_inputs_staged_at` in the task marts and the per-task
     intermediate tables, `_staged_at` in staging and int_rejected_records) then reads only
     the rows stamped after it: those this run built. Unique indexes still guard every row
-    of those relations against duplicates. Without it (`routing-analytics build`, `check`,
-    make test, CI) every test reads every row, and the data-quality gates (tag
-    data_quality) always do.
+    of those relations against duplicates. The review gates of the task mart (tag
+    data_quality, severity warn: they count and list, never block) are scoped alike, so a
+    run's monitoring counts what it added; the rate gates, which decide the publish, are
+    singular tests that judge the unpublished loads. Without it (`routing-analytics build`,
+    `check`, make test, CI) every test reads every row.
 -#}
 {%- macro default__get_where_subquery(relation) -%}
     {%- do return(rows_under_test(relation, model, tested_parent(relation))) -%}
@@ -37,7 +39,7 @@
     {%- if where -%}
         {%- do conditions.append('(' ~ where ~ ')') -%}
     {%- endif -%}
-    {%- set stamp = changed_rows_stamp(test_node, tested_node) -%}
+    {%- set stamp = changed_rows_stamp(tested_node) -%}
     {%- if stamp is not none -%}
         {%- do conditions.append(adapter.quote(stamp) ~ ' > ' ~ run_changed_since()) -%}
     {%- endif -%}
@@ -52,9 +54,8 @@
 
 {#- The stamp column of the tested node when the test may read only the changed rows, else
     none. -#}
-{%- macro changed_rows_stamp(test_node, tested_node) -%}
-    {%- if tested_node is none or run_changed_since() is none
-        or 'data_quality' in test_node.tags -%}
+{%- macro changed_rows_stamp(tested_node) -%}
+    {%- if tested_node is none or run_changed_since() is none -%}
         {%- do return(none) -%}
     {%- endif -%}
     {%- for column in ['_inputs_staged_at', '_staged_at'] -%}

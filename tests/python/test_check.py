@@ -20,13 +20,17 @@ from routing_analytics.warehouse.gates import ONE_QUERY_TAG, failing_generic_tes
 
 pytestmark = pytest.mark.integration
 
-EXPECTED_CHECKS = {
-    "assert_missing_cost_data_under_threshold",
-    "assert_rejected_and_duplicate_rates_under_thresholds",
+# The task mart's data-quality tests of severity warn: they count and list for review.
+REVIEW_GATES = (
     "dq_cost_actual_above_baseline",
     "dq_missing_duration_or_tokens",
     "dq_high_cost_tasks",
     "dq_future_timestamps",
+)
+EXPECTED_CHECKS = {
+    "assert_missing_cost_data_under_threshold",
+    "assert_rejected_and_duplicate_rates_under_thresholds",
+    *REVIEW_GATES,
     "great_expectations_contract",
     "data_freshness_minutes",
     "data_lag_minutes",
@@ -207,6 +211,34 @@ def test_the_one_query_of_every_generic_test_fails_as_the_tests_do_one_by_one(wa
     assert failing_generic_test_lines(settings, target) == [
         f"test {name} failed on {count} rows" for name, count in sorted(together.items())
     ]
+
+
+def test_a_run_counts_the_review_gates_on_the_rows_it_changed_and_check_on_every_row(
+    warehouse_copy,
+):
+    """The review gates of the task mart (severity warn: they count and list, never block)
+    read what a run changed, like the run's other tests, so that their cost follows the
+    change; `check` and `build` read every row."""
+    url = warehouse_copy.url
+    newest_input, _ = _break_an_old_task(url, "duration_ms = null")
+    target = Path(warehouse_copy.env["DBT_TARGET_PATH"])
+
+    def gate_failures(changed_since: datetime | None) -> dict[str, int]:
+        env = {**warehouse_copy.env, CHANGED_SINCE_VAR: ""}
+        if changed_since is not None:
+            env[CHANGED_SINCE_VAR] = changed_since.isoformat()
+        tested = cli(env, "dbt", "--", "test", "--select", "tag:data_quality,task_executions")
+        assert tested.returncode == 0, tested.stdout[-3000:]
+        manifest = json.loads((target / "manifest.json").read_text())["nodes"]
+        results = json.loads((target / "run_results.json").read_text())["results"]
+        named = {manifest.get(r["unique_id"], {}).get("name"): r["failures"] for r in results}
+        return {name: failures for name, failures in named.items() if name in REVIEW_GATES}
+
+    every_row = gate_failures(None)
+    assert set(every_row) == set(REVIEW_GATES)
+    assert every_row["dq_missing_duration_or_tokens"] >= 1
+    assert gate_failures(newest_input) == dict.fromkeys(REVIEW_GATES, 0)
+    assert gate_failures(newest_input - timedelta(days=3650)) == every_row
 
 
 def failing_test_counts(url: str, target: Path) -> tuple[dict[str, int], dict[str, int]]:
