@@ -54,7 +54,6 @@ streams_listed as (
 loads_summed as (
     select
         judged.stream,
-        sum(judged.landed_rows) as raw_rows,
         -- Counts of rows, as they were when counted here (count(*) is a bigint).
         cast(
             coalesce(sum(judged.landed_rows) filter (where loads.stream <> judged.stream), 0)
@@ -62,6 +61,7 @@ loads_summed as (
         ) as embedded_rows,
         cast(sum(judged.first_version_rows) as bigint) as staged_rows,
         cast(sum(judged.rejected_rows) as bigint) as rejected_rows,
+        sum(judged.landed_rows) as raw_rows,
         sum(judged.withdrawn_rows) as withdrawn_rows,
         sum(judged.resent_rows) as resent_rows,
         sum(judged.conflicting_rows) as conflicting_rows
