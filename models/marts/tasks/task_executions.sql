@@ -1,5 +1,7 @@
 -- depends_on: {{ ref('stg_router__load_withdrawals') }}
-{#- The second index is the design's idx_task_exec_cost, wide enough that the ROI calculator,
+{#- The first index carries the input stamp so that int_task_executions_counted_by_day, which
+    counts every task by tenant and day in every build, reads the index only (a tenth of the
+    table). The second index is the design's idx_task_exec_cost, wide enough that the ROI calculator,
     the savings counter and the provider comparison read the index only. One partition per
     UTC month of timestamp_start (macros/partitions/): a unique index of a partitioned table
     must include its partition key, so the unique index is (tenant_id, id, timestamp_start)
@@ -17,7 +19,7 @@
         pre_hook="{{ partition_by_month_in_place(this) }}",
         post_hook="{{ name_month_partitions(this) }}",
         indexes=[
-            {'columns': ['tenant_id', 'timestamp_start']},
+            {'columns': ['tenant_id', 'timestamp_start', '_inputs_staged_at']},
             {'columns': [
                 'tenant_id', 'timestamp_start', 'status', 'is_priced', 'provider_used',
                 'duration_ms', 'cost_actual', 'cost_baseline', 'savings',
