@@ -1,14 +1,15 @@
 -- depends_on: {{ ref('stg_router__load_withdrawals') }}
 {#- The first index carries the input stamp so that int_task_executions_counted_by_day, which
     counts every task by tenant and day in every build, reads the index only (a tenth of the
-    table). The second index is the design's idx_task_exec_cost, wide enough that the ROI calculator,
-    the savings counter and the provider comparison read the index only. One partition per
-    UTC month of timestamp_start (macros/partitions/): a unique index of a partitioned table
-    must include its partition key, so the unique index is (tenant_id, id, timestamp_start)
-    and the data test unique_combination_of_columns keeps (tenant_id, id) unique. Every index
-    leads with tenant_id (apply_tenant_isolation), the build stamp's too: the watermark is
-    read tenant by tenant (newest_built_stamp), a run's tests of the rows it built skip-scan
-    it (PostgreSQL 18). -#}
+    table). The second is the design's idx_task_exec_cost, wide enough that the ROI
+    calculator, the savings counter, the provider comparison and provider_performance's
+    re-read of the periods a run changed read the index only. One partition per UTC month of
+    timestamp_start (macros/partitions/): a unique index of a partitioned table must include
+    its partition key, so the unique index is (tenant_id, id, timestamp_start) and the data
+    test unique_combination_of_columns keeps (tenant_id, id) unique. Every index leads with
+    tenant_id (apply_tenant_isolation), the build stamp's too: the watermark is read tenant
+    by tenant (newest_built_stamp), a run's tests of the rows it built skip-scan it
+    (PostgreSQL 18). -#}
 {{
     config(
         materialized='incremental',
@@ -22,7 +23,8 @@
             {'columns': ['tenant_id', 'timestamp_start', '_inputs_staged_at']},
             {'columns': [
                 'tenant_id', 'timestamp_start', 'status', 'is_priced', 'provider_used',
-                'duration_ms', 'cost_actual', 'cost_baseline', 'savings',
+                'duration_ms', 'cost_actual', 'cost_baseline', 'savings', 'tokens_used',
+                'quality_score', 'created_at', '_inputs_staged_at',
             ]},
             {'columns': ['tenant_id', 'provider_used']},
             {'columns': ['tenant_id', 'task_type', 'provider_used']},
