@@ -35,6 +35,17 @@ select
     'task_executions_' || to_char(now() at time zone 'UTC' + interval '1 month', 'YYYY_MM')
 """
 
+# The key columns and uniqueness of each index of the partitioned task mart.
+INDEX_KEYS = """
+select string_agg(attribute.attname, ',' order by key.position), index.indisunique
+from pg_catalog.pg_index as index
+cross join unnest(index.indkey::int2[]) with ordinality as key (attnum, position)
+inner join pg_catalog.pg_attribute as attribute
+    on attribute.attrelid = index.indrelid and attribute.attnum = key.attnum
+where index.indrelid = 'analytics.task_executions'::regclass
+group by index.indexrelid, index.indisunique
+"""
+
 # The design document's 7.1 (this month's savings), as of a moment of the fixture's data.
 SAVINGS_THIS_MONTH = """
 select coalesce(sum(savings), 0)
@@ -131,6 +142,14 @@ def test_the_task_mart_is_partitioned_by_month_and_a_late_month_gets_its_partiti
             " analytics.task_executions USING btree (tenant_id, id, timestamp_start)",
         )
     ]
+
+    # dbt makes a model's configured indexes only with a new table: every one of them is on
+    # the table that replaced the older one (create_missing_indexes).
+    manifest = json.loads((Path(env["DBT_TARGET_PATH"]) / "manifest.json").read_text())
+    configured = manifest["nodes"]["model.routing_analytics.task_executions"]["config"]
+    assert {
+        (",".join(index["columns"]), bool(index.get("unique"))) for index in configured["indexes"]
+    } == set(rows(url, INDEX_KEYS))
 
     # This month's savings read November (and the months ahead) through an index, never
     # September.
