@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CLI := $(BIN)/routing-analytics
 
-.PHONY: install demo test test-fast lint bench browser db-start db-stop clean
+.PHONY: install demo test test-fast test-fast-pytest test-fast-dbt-unit lint bench browser db-start db-stop clean
 .DEFAULT_GOAL := help
 
 help:
@@ -61,10 +61,16 @@ test-with-database:
 	$(BIN)/pytest -n $(TEST_WORKERS) --durations 10
 
 # The tests that need no warehouse: pytest without the integration ones, and dbt's unit
-# tests on empty relations (dbt needs the models' parents to exist, not their rows).
+# tests on empty relations (dbt needs the models' parents to exist, not their rows). The two
+# halves run side by side (each is mostly one busy process); each prints when it is done.
 test-fast: install
 	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-fast-pytest test-fast-dbt-unit
+
+test-fast-pytest:
 	$(BIN)/pytest -m "not integration" --durations 5
+
+test-fast-dbt-unit:
 	$(CLI) throwaway-db -- $(CLI) dbt -- build --empty --select "+test_type:unit" \
 		--exclude-resource-type test --quiet
 
