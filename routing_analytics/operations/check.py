@@ -219,7 +219,10 @@ EXPECTATIONS_MODULE = "routing_analytics.operations.expectations"
 def import_expectations_in_background() -> None:
     """Start importing Great Expectations (about 2 s of CPU) while dbt works in its own
     process, so that the contract check does not wait for it. An import that fails here is
-    tried again, and reported, where the check needs the module."""
+    tried again, and reported, where the check needs the module. Not when it is imported
+    already: a process of one thread may run dbt in a fork of itself (run_dbt)."""
+    if EXPECTATIONS_MODULE in sys.modules:
+        return
     threading.Thread(target=_import_quietly, args=(EXPECTATIONS_MODULE,), daemon=True).start()
 
 

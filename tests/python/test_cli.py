@@ -304,11 +304,15 @@ def test_generate_refuses_a_wrong_span_in_one_line_and_writes_nothing(tmp_path, 
         ("no-such-command",),
         ("load", "/nonexistent/task_executions.jsonl"),
         ("generate", "--tenants", "1", "--days", "1", "--executions", "5", "--out", "{tmp}"),
+        # dbt in a fork of the command (run_dbt), and a refusal with dbt's own usage line.
+        ("dbt", "--", "ls", "--quiet", "--select", "calendar", "--output", "name"),
+        ("dbt", "--", "ls", "--quiet", "--output", "no-such-format"),
     ],
 )
 def test_the_prewarmed_cli_answers_as_a_new_process_does(args, cli_env, tmp_path):
     """conftest.cli runs the commands in a fork of a server that has imported them
-    (prewarmed.py): exit code, stdout, stderr and files must be those of a new process."""
+    (prewarmed.py), and dbt in a fork of the command: exit code, stdout, stderr and files
+    must be those of new processes."""
     answers, outputs = [], []
     for attempt, runner in enumerate((run_cli, prewarmed_cli)):
         folder = tmp_path / str(attempt)
