@@ -117,9 +117,21 @@ def _dbt_in_fork(command: list[str], environment: Mapping[str, str]) -> int:
             for stream in (sys.stdout, sys.stderr):
                 with contextlib.suppress(ValueError, OSError):
                     stream.flush()
-            os._exit(code if isinstance(code, int) else 1 if code else 0)
+            os._exit(exit_status(code))
     _, status = os.waitpid(child, 0)
     return os.waitstatus_to_exitcode(status)
+
+
+def exit_status(code: object) -> int:
+    """What the interpreter makes of SystemExit's code, for a fork that ends with os._exit:
+    None 0, an int itself (as the system keeps it), anything else printed and 1."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    sys.stderr.flush()
+    return 1
 
 
 def _die_with_parent() -> None:

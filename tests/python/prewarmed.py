@@ -2,8 +2,8 @@
 
 The tests call `routing-analytics` about 200 times; a new interpreter pays about 0.5 s of CPU
 to import the CLI each time, `run` and `check` 3 s more for Great Expectations, and each
-dbt command 2 s more for dbt. Here one
-server process per pytest worker imports all of it once, then forks one child per command.
+dbt command 2 s more for dbt. Here one server process per pytest worker imports all of it
+once, then forks one child per command.
 The child is the command as a new process would run it: its own environment, working folder,
 argv, standard streams (stdin from /dev/null, stdout and stderr into files) and exit code;
 it executes `python -m routing_analytics` (runpy, as the interpreter does). Only the
@@ -29,7 +29,7 @@ import traceback
 from pathlib import Path
 from typing import IO, Any
 
-from routing_analytics.warehouse.dbt import DBT_ENTRY_MODULE
+from routing_analytics.warehouse.dbt import DBT_ENTRY_MODULE, exit_status
 
 
 class PrewarmedCli:
@@ -118,7 +118,7 @@ MACRO_FOLDERS = (PROJECT_DIR / "macros", PROJECT_DIR / "tests" / "generic")
 MACRO_BLOCKS = {"macro", "materialization", "test", "data_test"}  # as dbt's MacroParser
 
 
-def compile_dbt_macros() -> int:
+def compile_dbt_macros() -> None:
     """dbt compiles the Jinja of each macro it calls once per process, about 1.7 s of CPU of
     each build here; compiled in this server, the forks find them in dbt's template cache.
     The cache is keyed by the macro's source text, cut from its file as dbt's parser cuts it
@@ -133,7 +133,6 @@ def compile_dbt_macros() -> int:
                 path.read_text().strip(), allowed_blocks=MACRO_BLOCKS, collect_raw_data=False
             ):
                 cache.setdefault(block.full_block, jinja.get_template(block.full_block, {}))
-    return len(cache)
 
 
 def serve(requests: IO[str], answers: IO[str]) -> None:
@@ -148,13 +147,8 @@ def serve(requests: IO[str], answers: IO[str]) -> None:
         if child == 0:
             _command(json.loads(line))
         _, status = os.waitpid(child, 0)
-        answers.write(json.dumps({"returncode": _returncode(status)}) + "\n")
+        answers.write(json.dumps({"returncode": os.waitstatus_to_exitcode(status)}) + "\n")
         answers.flush()
-
-
-def _returncode(status: int) -> int:
-    # As subprocess reports it: the exit status, or minus the signal that ended the child.
-    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
 
 
 def _command(request: dict[str, Any]) -> None:
@@ -187,18 +181,7 @@ def _command(request: dict[str, Any]) -> None:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(ValueError, OSError):  # closed: nothing left to write
                 stream.flush()
-        os._exit(_exit_status(code))
-
-
-def _exit_status(code: object) -> int:
-    """What the interpreter makes of SystemExit's code: None 0, an int itself, else 1."""
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code & 0xFF
-    print(code, file=sys.stderr)
-    sys.stderr.flush()
-    return 1
+        os._exit(exit_status(code))
 
 
 if __name__ == "__main__":
