@@ -26,8 +26,13 @@ class ChangedRows:
         return {CHANGED_SINCE_VAR: self.staged_after.isoformat()}
 
     def raw_rows(self, stream: str) -> str:
+        """The rows of the loads; a load's rows land after it started, so their first start
+        bounds the BRIN (and partition) scan of _loaded_at to the newest rows of raw."""
         ids = ", ".join(str(int(load_id)) for load_id in self.load_ids) or "null"
-        return f"select * from raw.{stream} where _load_id in ({ids})"
+        return (
+            f"select * from raw.{stream} where _load_id in ({ids}) and _loaded_at >= ("
+            f"select min(started_at) from raw.loads where load_id in ({ids}))"
+        )
 
     def task_rows(self, relation: str) -> str:
         if self.staged_after is None:

@@ -38,6 +38,7 @@ from routing_analytics.warehouse.relations import (
     PUBLISHED_SCHEMA,
     STREAM_RECONCILIATION,
     TASK_EXECUTIONS,
+    USAGE_ANALYTICS,
     in_schema,
 )
 
@@ -47,26 +48,76 @@ MAX_QUERY_LATENCY_MS = Decimal(2000)
 ISOLATION_CHECK = "tenant_isolation_violations"
 
 
-FRESHNESS = """
-select extract(epoch from now() - max(newest)) / 60
-from (
-    select max(_loaded_at) as newest from raw.task_executions
-    union all select max(_loaded_at) from raw.routing_decisions
-    union all select max(_loaded_at) from raw.usage_events
-) as streams
+# Monitoring runs in every scheduled run, so none of its figures reads a whole history.
+
+# The newest landing of a raw stream. A load's rows land after the load started (their
+# _loaded_at is the landing transaction's start), so the newest load bounds the BRIN (and,
+# for task_executions, partition) scan of _loaded_at to the newest rows; when that load's
+# rows are gone (forgotten) or rows were written without a load, the whole table is read.
+NEWEST_LANDING = """
+coalesce(
+    (
+        select max(landed._loaded_at)
+        from raw.{stream} as landed
+        where landed._loaded_at >= (
+            select max(loads.started_at)
+            from raw.loads as loads
+            where
+                loads.stream = '{stream}'
+                and loads.status = 'succeeded'
+                and loads.rows_landed > 0
+        )
+    ),
+    (select max(landed._loaded_at) from raw.{stream} as landed)
+)
 """
 
-DATA_LAG = """
+FRESHNESS = f"""
+select extract(epoch from now() - greatest(
+    {NEWEST_LANDING.format(stream="task_executions")},
+    {NEWEST_LANDING.format(stream="routing_decisions")},
+    {NEWEST_LANDING.format(stream="usage_events")}
+)) / 60
+"""
+
+# The newest input of the task mart: per tenant from its index (tenant_id, _inputs_loaded_at),
+# the tenants found by a walk of the same index (one probe per tenant).
+NEWEST_TASK_INPUT = """
+with recursive tenants as (
+    (select tasks.tenant_id from {tasks} as tasks order by tasks.tenant_id limit 1)
+    union all
+    select (
+        select tasks.tenant_id
+        from {tasks} as tasks
+        where tasks.tenant_id > tenants.tenant_id
+        order by tasks.tenant_id
+        limit 1
+    )
+    from tenants
+    where tenants.tenant_id is not null
+)
+select max(newest.loaded_at)
+from tenants
+cross join lateral (
+    select max(tasks._inputs_loaded_at) as loaded_at
+    from {tasks} as tasks
+    where tasks.tenant_id = tenants.tenant_id
+) as newest
+"""
+
+DATA_LAG = f"""
 select greatest(
-    extract(epoch from (select max(_loaded_at) from raw.task_executions)
-        - (select max(_inputs_loaded_at) from {tasks})) / 60,
+    extract(epoch from {NEWEST_LANDING.format(stream="task_executions")}
+        - ({NEWEST_TASK_INPUT})) / 60,
     0
 )
 """
 
+# From the day figures of usage_analytics (its tasks and unpriced tasks per tenant and day):
+# every day the marts hold, those whose tasks retention deleted included.
 MISSING_COST = """
-select 100.0 * count(*) filter (where not is_priced) / nullif(count(*), 0)
-from {tasks}
+select 100.0 * sum(unpriced_tasks) / nullif(sum(tasks_created), 0)
+from {usage}
 """
 
 STORAGE = """
@@ -102,8 +153,9 @@ from {STREAM_RECONCILIATION}
 order by 1
 """
 
+# The tenant with the most tasks, from the day figures of usage_analytics.
 BUSIEST_TENANT = """
-select tenant_id from {tasks} group by 1 order by count(*) desc limit 1
+select tenant_id from {usage} group by 1 order by sum(tasks_created) desc, 1 limit 1
 """
 
 
@@ -262,7 +314,7 @@ def monitoring(
     with db.connect(settings, autocommit=True) as conn:
         freshness = _scalar(conn, FRESHNESS)
         lag = _scalar(conn, DATA_LAG.format(tasks=tasks))
-        missing = _scalar(conn, MISSING_COST.format(tasks=tasks))
+        missing = _scalar(conn, MISSING_COST.format(usage=in_schema(USAGE_ANALYTICS, schema)))
         storage = dict(conn.execute(STORAGE).fetchall())
         rates = conn.execute(STREAM_RATES).fetchall()
         latency_ms, slowest = dashboard_latency(settings, conn, target, schema, dbt_vars)
@@ -314,7 +366,7 @@ def dashboard_latency(
 ) -> tuple[Decimal | None, str | None]:
     """The slowest of the analyses/ dashboard queries, run for the busiest tenant."""
     compiled = compiled_analyses(settings, target, dbt_vars)
-    busiest = BUSIEST_TENANT.format(tasks=in_schema(TASK_EXECUTIONS, schema))
+    busiest = BUSIEST_TENANT.format(usage=in_schema(USAGE_ANALYTICS, schema))
     tenant = conn.execute(busiest).fetchone()
     if not compiled or tenant is None:
         return None, None

@@ -31,7 +31,7 @@ from routing_analytics.operations.check import BUSIEST_TENANT
 from routing_analytics.platform.config import DATABASE_URL_VAR, load_settings
 from routing_analytics.platform.throwaway import throwaway_database, throwaway_server
 from routing_analytics.tools.generate import GenerateOptions, generate
-from routing_analytics.warehouse.relations import CALCULATE_ROI, TASK_EXECUTIONS
+from routing_analytics.warehouse.relations import CALCULATE_ROI, TASK_EXECUTIONS, USAGE_ANALYTICS
 
 # 30k is a smoke test of the bench itself.
 SCALES = {
@@ -212,7 +212,7 @@ def _dashboard_queries(env: dict[str, str], url: str, target: Path) -> None:
         f"select * from {CALCULATE_ROI}(current_setting('app.tenant_id'), 30)"
     )
     with psycopg.connect(url, autocommit=True) as conn:
-        tenant = conn.execute(BUSIEST_TENANT.format(tasks=TASK_EXECUTIONS)).fetchone()
+        tenant = conn.execute(BUSIEST_TENANT.format(usage=USAGE_ANALYTICS)).fetchone()
         assert tenant is not None
         for statement in NAIVE_TABLE:
             conn.execute(statement)

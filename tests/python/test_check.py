@@ -13,10 +13,18 @@ import pytest
 from conftest import cli, rows, settings_for
 
 from routing_analytics.operations.changed_rows import CHANGED_SINCE_VAR, ChangedRows
-from routing_analytics.operations.check import CheckResult, human_bytes
+from routing_analytics.operations.check import (
+    BUSIEST_TENANT,
+    DATA_LAG,
+    FRESHNESS,
+    MISSING_COST,
+    CheckResult,
+    human_bytes,
+)
 from routing_analytics.operations.scheduled_run import GENERIC_TESTS_RUN_TOGETHER
 from routing_analytics.platform.ddl import apply_ddl
 from routing_analytics.warehouse.gates import ONE_QUERY_TAG, failing_generic_test_lines
+from routing_analytics.warehouse.relations import USAGE_ANALYTICS, in_schema
 
 pytestmark = pytest.mark.integration
 
@@ -278,3 +286,67 @@ def test_sizes_are_shown_in_binary_units():
         "3.0 GiB",
         "2.0 TiB",
     ]
+
+
+# Monitoring's figures as defined, over every row (what the bounded queries must equal).
+WHOLE_HISTORY = {
+    "freshness": """
+        select extract(epoch from now() - max(newest)) / 60
+        from (
+            select max(_loaded_at) as newest from raw.task_executions
+            union all select max(_loaded_at) from raw.routing_decisions
+            union all select max(_loaded_at) from raw.usage_events
+        ) as streams""",
+    "lag": """
+        select greatest(
+            extract(epoch from (select max(_loaded_at) from raw.task_executions)
+                - (select max(_inputs_loaded_at) from analytics.task_executions)) / 60,
+            0
+        )""",
+    "missing": """
+        select 100.0 * count(*) filter (where not is_priced) / nullif(count(*), 0)
+        from analytics.task_executions""",
+}
+
+
+def test_the_monitoring_figures_equal_their_definitions_over_every_row(warehouse):
+    """Monitoring runs in every scheduled run, so it reads the newest load's rows, an index
+    per tenant and the day figures instead of whole tables: the same figures. The fixture's
+    newest raw row was written by hand after its loads (land_by_hand). (Every build checks
+    the day figures' tasks and unpriced tasks against the tasks, per tenant:
+    assert_mart_totals_reconcile_with_staging.)"""
+    usage, tasks = in_schema(USAGE_ANALYTICS, "analytics"), "analytics.task_executions"
+    bounded = {
+        "freshness": FRESHNESS,
+        "lag": DATA_LAG.format(tasks=tasks),
+        "missing": MISSING_COST.format(usage=usage),
+    }
+    # One transaction: now() is the same for both.
+    with psycopg.connect(warehouse.url) as conn:
+        figures = {
+            name: (conn.execute(bounded[name]).fetchone(), conn.execute(query).fetchone())
+            for name, query in WHOLE_HISTORY.items()
+        }
+        busiest = conn.execute(BUSIEST_TENANT.format(usage=usage)).fetchone()
+        counts = dict(conn.execute(f"select tenant_id, count(*) from {tasks} group by 1"))
+        newest_row = conn.execute(
+            "select _load_id from raw.task_executions order by _loaded_at desc limit 1"
+        ).fetchone()
+    assert newest_row == (0,)  # by hand, after every load
+    for name, (ours, defined) in figures.items():
+        assert ours == defined, name
+    assert busiest is not None and counts[busiest[0]] == max(counts.values())
+
+
+def test_a_runs_contract_reads_the_raw_rows_of_its_loads(warehouse):
+    """ChangedRows bounds its read of raw by the loads' start: the same rows as by load id."""
+    loads = rows(warehouse.url, "select load_id, stream from raw.loads where rows_landed > 0")
+    for stream in {stream for _, stream in loads}:
+        newest = max(load_id for load_id, of in loads if of == stream)
+        for load_ids in ((newest,), tuple(load_id for load_id, _ in loads)):
+            changed = ChangedRows(load_ids=load_ids, staged_after=None)
+            ids = ", ".join(map(str, load_ids))
+            by_id = f"select * from raw.{stream} where _load_id in ({ids})"
+            found = rows(warehouse.url, changed.raw_rows(stream) + " order by 1, 2, 3")
+            assert found == rows(warehouse.url, by_id + " order by 1, 2, 3"), stream
+            assert found

@@ -9,7 +9,8 @@
     test unique_combination_of_columns keeps (tenant_id, id) unique. Every index leads with
     tenant_id (apply_tenant_isolation), the build stamp's too: the watermark is read tenant
     by tenant (newest_built_stamp), a run's tests of the rows it built skip-scan it
-    (PostgreSQL 18). -#}
+    (PostgreSQL 18). The monitoring's data lag reads the newest input landing of each tenant
+    from the last one (routing_analytics/operations/check.py). -#}
 {{
     config(
         materialized='incremental',
@@ -31,6 +32,7 @@
             {'columns': ['tenant_id', 'status', 'timestamp_start']},
             {'columns': ['tenant_id', 'id', 'timestamp_start'], 'unique': true},
             {'columns': ['tenant_id', '_inputs_staged_at']},
+            {'columns': ['tenant_id', '_inputs_loaded_at']},
         ],
     )
 }}
