@@ -115,9 +115,21 @@ def load_file(
         raise failure from error
     result.seconds = time.monotonic() - started
     result.warnings = list(processor.warnings)
+    result.warnings += _summarize_landings(conn, spec.name)
     if processor.unlisted_warnings:
         result.warnings.append(f"and {processor.unlisted_warnings} more such values")
     return result
+
+
+def _summarize_landings(conn: psycopg.Connection, stream: str) -> list[str]:
+    """Summarizes the BRIN ranges the landing filled (raw.summarize_landings); the load has
+    committed, so a failure here is a warning: readers of raw then read more rows until
+    autovacuum summarizes them."""
+    try:
+        conn.execute("select raw.summarize_landings(%s)", (stream,))
+    except psycopg.Error as error:
+        return [f"the new rows' BRIN ranges were not summarized ({classify(error)})"]
+    return []
 
 
 def _as_loader_error(error: Exception, last_line: int) -> LoaderError:

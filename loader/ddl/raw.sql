@@ -104,6 +104,38 @@ begin
 end;
 $$;
 
+-- Summarizes the BRIN ranges of _loaded_at that a landing filled, at once (the loader calls
+-- it after each landing). Readers bound their scans of raw by _loaded_at (incremental
+-- staging, a run's contract, monitoring), and a BRIN scan returns every range not yet
+-- summarized: left to autovacuum, that is every row landed since the table's last vacuum.
+create or replace function raw.summarize_landings(p_table text) returns void
+language plpgsql
+as $$
+declare
+    v_parent regclass := to_regclass(format('raw.%I', p_table));
+    v_index regclass;
+begin
+    for v_index in
+        select index_class.oid::regclass
+        from pg_index as index
+        inner join pg_class as index_class on index_class.oid = index.indexrelid
+        inner join pg_am as access_method on access_method.oid = index_class.relam
+        where
+            access_method.amname = 'brin'
+            and index_class.relkind = 'i'
+            and index.indrelid in (
+                select v_parent
+                union all
+                select inheritance.inhrelid
+                from pg_inherits as inheritance
+                where inheritance.inhparent = v_parent
+            )
+    loop
+        perform brin_summarize_new_values(v_index);
+    end loop;
+end;
+$$;
+
 -- raw.task_executions, the one raw table that grows with every task, is partitioned by the
 -- month it landed in (_loaded_at, UTC): a landing only ever writes the current month, however
 -- late or early its tasks (the record's own times are unchecked text until staging types
