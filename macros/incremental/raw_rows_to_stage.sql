@@ -63,8 +63,15 @@
             from {{ source('router', 'loads') }} as newest
             where newest.load_id = (select max(staged._load_id) from {{ this }} as staged)
         )
+        -- Probed load by load, in the order of the index on (_load_id, _line_number): as an
+        -- anti-join, or planned from statistics taken when the table held one load, this
+        -- read every staged row.
         and not exists (
-            select from {{ this }} as staged where staged._load_id = loads.load_id
+            select from {{ this }} as staged
+            where staged._load_id = loads.load_id
+            order by staged._line_number
+            limit 1
+            {{ optimization_fence() }}
         )
     union
     select withdrawn.load_id
