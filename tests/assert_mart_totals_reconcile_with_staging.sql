@@ -80,16 +80,17 @@ int_task_executions_with_savings as (
         baseline_cost_usd,
         savings_usd,
         is_in_savings
+    {% if changed_since is not none -%}
+    -- The staged tasks of the changed days, each by its key (a plain `in` read all of them).
+    from {{ rows_of_task_keys(
+        'select staged.tenant_id, staged.task_execution_id'
+        ~ ' from stg_router__task_executions as staged',
+        ref('int_task_executions_with_savings'),
+        'savings',
+    ) }}
+    {%- else %}
     from {{ ref('int_task_executions_with_savings') }}
-    {% if changed_since is not none %}
-    where
-        (tenant_id, task_execution_id) in (
-            select
-                staged.tenant_id,
-                staged.task_execution_id
-            from stg_router__task_executions as staged
-        )
-    {% endif %}
+    {%- endif %}
 ),
 
 task_executions as (

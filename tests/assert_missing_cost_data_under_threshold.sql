@@ -7,6 +7,12 @@
 -- row when the share of unpriced tasks among those this run adds (whose latest version came
 -- in a load not yet published) is above var('max_missing_cost_share'). The all-history
 -- share is the monitoring figure missing_cost_data_percent of `routing-analytics check`.
+-- In `routing-analytics run` (ANALYTICS_CHANGED_SINCE set) only the tasks staged after the
+-- newest input of the live marts are read (by the index on _staged_at, instead of every
+-- staged task): a task of an unpublished load was staged by a build that published nothing
+-- since, so after that input. A task written into raw without a load is judged by the run
+-- that stages it.
+{%- set changed_since = run_changed_since() %}
 with
 
 task_executions as (
@@ -23,6 +29,9 @@ stg_router__task_executions as (
         task_execution_id,
         _load_id
     from {{ ref('stg_router__task_executions') }}
+    {%- if changed_since is not none %}
+    where _staged_at > {{ changed_since }}
+    {%- endif %}
 ),
 
 base_router__published_loads as (
