@@ -68,6 +68,37 @@ def test_a_load_lands_in_its_landing_month_whatever_the_tasks_dates(
             conn.rollback()
 
 
+BRIN_INDEXES = """
+select index_class.oid::regclass::text
+from pg_index as index
+inner join pg_class as index_class on index_class.oid = index.indexrelid
+inner join pg_am as access_method on access_method.oid = index_class.relam
+where access_method.amname = 'brin' and index_class.relkind = 'i'
+  and index_class.relnamespace = 'raw'::regnamespace
+order by 1
+"""
+
+
+def test_a_load_leaves_no_brin_range_of_raw_unsummarized(
+    database_url: str, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Readers bound their reads of raw by _loaded_at through BRIN indexes, which return every
+    range not yet summarized: each landing summarizes what it filled, so that nothing is left
+    to autovacuum (brin_summarize_new_values finds no range to summarize). 3,000 tasks fill
+    more than one range of task_executions (128 pages); a last, partial range is never
+    summarized, and a BRIN scan always reads it."""
+    loaded = cli(cli_env, "load", str(small_data(tmp_path, executions=3_000)))
+    assert loaded.returncode == 0, loaded.stderr
+    indexes = [name for (name,) in rows(database_url, BRIN_INDEXES)]
+    assert f"raw.{this_month(database_url)}__loaded_at_idx" in indexes
+    with psycopg.connect(database_url) as conn:
+        left = {
+            name: conn.execute("select brin_summarize_new_values(%s::regclass)", (name,)).fetchone()
+            for name in indexes
+        }
+    assert left == dict.fromkeys(indexes, (0,))
+
+
 def test_a_month_without_its_partition_gets_one_at_the_next_load(
     database_url: str, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
