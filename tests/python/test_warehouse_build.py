@@ -565,3 +565,64 @@ def test_a_run_checks_the_pricing_of_the_task_keys_it_changed(warehouse_copy):
                 rows(url, f"select tenant_id, task_execution_id from dbt_test__audit.{test}")
             )
             assert named == expected, (test, named)
+
+
+# The tenant rows of provider_performance whose sums of tokens or quality are not those of
+# their tasks.
+PERFORMANCE_SUMS_DIFFERING = """
+    select built.aggregation_level, built.tenant_id, built.provider, built.period_start
+    from analytics.provider_performance as built
+    cross join lateral (
+        select sum(tasks.tokens_used) as tokens, sum(tasks.quality_score) as quality
+        from analytics.task_executions as tasks
+        where
+            tasks.tenant_id = built.tenant_id
+            and tasks.provider_used = built.provider
+            and tasks.timestamp_start >= built.period_start
+            and tasks.timestamp_start < built.period_end
+    ) as summed
+    where
+        built.tenant_id is not null
+        and (
+            built.total_tokens is distinct from summed.tokens
+            or built.total_quality_score is distinct from summed.quality
+        )
+"""
+
+
+def test_a_performance_mart_built_before_its_day_sums_rebuilds_its_open_periods(warehouse_copy):
+    """A week or month of provider_performance adds up its daily rows, sums of tokens and
+    quality included. A mart built before it kept those sums lacks both columns: the next
+    build adds them and builds every open period again, so that no week or month adds up a
+    day without them."""
+    url, env = warehouse_copy.url, warehouse_copy.env
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "alter table analytics.provider_performance"
+            " drop column total_tokens, drop column total_quality_score"
+        )
+        periods = conn.execute(
+            "select aggregation_level, count(*) from analytics.provider_performance group by 1"
+        ).fetchall()
+    built = cli(
+        env,
+        "build",
+        "--",
+        "--select",
+        "provider_performance",
+        "--exclude-resource-type",
+        "test",
+        "unit_test",
+    )
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-2000:]
+    assert rows(url, PERFORMANCE_SUMS_DIFFERING) == []
+    assert sorted(
+        rows(
+            url, "select aggregation_level, count(*) from analytics.provider_performance group by 1"
+        )
+    ) == sorted(periods)
+    assert rows(
+        url,
+        "select count(*) from analytics.provider_performance"
+        " where aggregation_level in ('weekly', 'monthly') and total_tokens is not null",
+    ) != [(0,)]

@@ -1,9 +1,14 @@
 {#-
-    Incremental with replace_changed_periods: each run rebuilds, from their tasks, the
-    unsealed periods that contain a (tenant, day) whose tasks changed, and the global periods
-    of those days (macros/incremental/replace_changed_days.sql); it keeps the other periods,
-    and the sealed ones (before detail_kept_from()) whose tasks retention has deleted. Never
-    rebuilt from scratch (full_refresh false): that would lose the sealed periods.
+    Incremental with replace_changed_periods: each run rebuilds the unsealed periods that
+    contain a (tenant, day) whose tasks changed, and the global periods of those days
+    (macros/incremental/replace_changed_days.sql); it keeps the other periods, and the sealed
+    ones (before detail_kept_from()) whose tasks retention has deleted. Never rebuilt from
+    scratch (full_refresh false): that would lose the sealed periods. A run reads the tasks
+    of the changed days only: their hours and days come from those tasks; a week's or
+    month's counts and sums add up its days' rows (this run's for the days it read, the
+    mart's own for the others, unchanged), and its percentiles come from the durations of
+    its completed tasks, read from an index. So a run costs what changed, not what its
+    months hold.
 -#}
 -- The days a build finds changed (is_incremental) are counted in:
 -- depends_on: {{ ref('int_task_executions_counted_by_day') }}
@@ -30,20 +35,35 @@
     ) }}
 {%- endif %}
 {%- set global_datepart = dict(levels)[global_level] -%}
-{#- The key of a bucket in period_keys_changed: an hour's day, else the period's start. -#}
-{%- set period_key -%}
-    case
-        when tasks_bucketed.aggregation_level = 'hourly'
-            then {{ dbt.date_trunc('day', 'tasks_bucketed.period_start') }}
-        else tasks_bucketed.period_start
-    end
+{#- The levels bucketed from the tasks read: all of them in a full build; a run's hours
+    and days only (its weeks and months add up days). -#}
+{%- set task_levels = levels[:2] if is_incremental() else levels -%}
+{%- set long_levels = levels[2:] -%}
+{#- The columns of a period's figures that add up from its days', in the order of
+    tenants_counted; the counts stay bigint. -#}
+{%- set long_period_counts = [
+    'total_executions', 'successful_executions', 'failed_executions', 'timeout_executions',
+    'cancelled_executions', 'timed_executions', 'executions_with_tokens', 'priced_executions',
+    'completed_priced_executions', 'scored_executions',
+] -%}
+{%- set long_period_sums = long_period_counts + [
+    'total_completed_duration_ms', 'total_tokens', 'total_cost_exact_usd',
+    'completed_cost_exact_usd', 'total_quality_score',
+] -%}
+{#- A daily row that weeks and months can add up: built with the sums of tokens and quality
+    (a row built before they existed has them null: its day counts as changed, once). -#}
+{%- set adds_up -%}
+    (total_tokens is not null or executions_with_tokens = 0)
+    and (total_quality_score is not null or scored_executions = 0)
 {%- endset -%}
 {#- How this mart's own rows give a tenant's day (macro tenant_days_changed). -#}
 {%- set changed_days = {
     'row_date': "cast(period_start at time zone 'UTC' as date)",
     'row_filter': "aggregation_level = 'daily' and tenant_id is not null",
-    'tasks_counted': 'sum(total_executions)',
+    'tasks_counted': 'case when bool_and(' ~ adds_up ~ ') then sum(total_executions) end',
 } -%}
+{#- The pre-hook adds the columns a mart built before them lacks before the model's query
+    reads them from the mart (dbt's append_new_columns adds them only after it). -#}
 {{
     config(
         materialized='incremental',
@@ -52,6 +72,11 @@
         global_datepart=global_datepart,
         full_refresh=false,
         on_schema_change='append_new_columns',
+        pre_hook=(
+            'alter table if exists {{ this }}'
+            ' add column if not exists total_tokens numeric,'
+            ' add column if not exists total_quality_score numeric'
+        ),
         indexes=[
             {'columns': ['tenant_id', 'provider', 'period_start']},
             {'columns': ['tenant_id', 'period_start']},
@@ -87,62 +112,42 @@ ranges_changed as (
     {{ period_ranges_changed(global_datepart, changed_days) }}
 ),
 
--- The first and last UTC day of each range (range_end is exclusive).
-range_days_changed as (
+-- The first and last UTC day of each changed span (changed_end is exclusive): a tenant's
+-- changed day; a global row's day, or the whole period of a global row that no longer adds
+-- up.
+spans_changed as (
     select
         tenant_id,
-        {{ utc_date('range_start') }} as first_date,
-        {{ utc_date("range_end - interval '1 microsecond'") }} as last_date
+        {{ utc_date('changed_start') }} as first_date,
+        {{ utc_date("changed_end - interval '1 microsecond'") }} as last_date
     from ranges_changed
 ),
 
--- The (tenant, day) pairs those ranges cover: a tenant's range its own days, a global range
--- the days of every tenant with tasks then. Read per pair by the index on (tenant_id,
--- timestamp_start), the tasks of the ranges cost what they hold, not what the mart holds.
-days_of_changed_ranges as (
+-- The (tenant, day) pairs whose tasks this build reads: a tenant's changed days, and for a
+-- global span the days of every tenant with tasks then. Read per pair by the index on
+-- (tenant_id, timestamp_start), the tasks cost what the changed days hold, not what the
+-- mart holds.
+days_read as (
     select
         tenant_id,
         {{ date_series('first_date', 'last_date') }} as activity_date
-    from range_days_changed
+    from spans_changed
     where tenant_id is not null
     union
     select
         counted.tenant_id,
         counted.activity_date
-    from range_days_changed
+    from spans_changed
     inner join {{ ref('int_task_executions_counted_by_day') }} as counted
         on
-            counted.activity_date >= range_days_changed.first_date
-            and counted.activity_date <= range_days_changed.last_date
-    where range_days_changed.tenant_id is null
+            spans_changed.first_date <= counted.activity_date
+            and spans_changed.last_date >= counted.activity_date
+    where spans_changed.tenant_id is null
 ),
 
--- Every task of those ranges: for a tenant's range its tasks, for a global range all.
-task_executions_of_changed_ranges as (
-    {{ rows_of_tenant_days('days_of_changed_ranges', 'task_executions', 'timestamp_start') }}
-),
-
--- The periods that overlap a changed day, per level and tenant (null: global), hours keyed
--- by their day: the only buckets the aggregation below needs (the rest of the tasks read
--- serve the weeks and months).
-period_keys_changed as (
-    select distinct
-        changed_periods.aggregation_level,
-        ranges_changed.tenant_id,
-        changed_periods.period_key
-    from ranges_changed
-    cross join lateral (
-        values
-        {%- for level, datepart in levels %}
-        (
-            '{{ level }}',
-            {{ dbt.date_trunc(
-                'day' if datepart == 'hour' else datepart, 'ranges_changed.changed_start'
-            ) }}
-        )
-        {{- ',' if not loop.last }}
-        {%- endfor %}
-    ) as changed_periods (aggregation_level, period_key)
+-- Every task of those days.
+task_executions_of_days_read as (
+    {{ rows_of_tenant_days('days_read', 'task_executions', 'timestamp_start') }}
 ),
 
 {% endif %}
@@ -167,10 +172,11 @@ tasks_classified as (
         case when status = 'cancelled' then 1 else 0 end as cancelled_count,
         case when status = 'completed' then duration_ms end as completed_duration_ms,
         case when status = 'completed' then cost_actual end as completed_cost_actual
-    from {{ 'task_executions_of_changed_ranges' if is_incremental() else 'task_executions' }}
+    from {{ 'task_executions_of_days_read' if is_incremental() else 'task_executions' }}
 ),
 
--- Every task once per aggregation level, in the period that contains its start (one scan).
+-- Every task once per aggregation level it is bucketed at, in the period that contains its
+-- start (one scan).
 tasks_bucketed as (
     select
         periods.aggregation_level,
@@ -191,39 +197,12 @@ tasks_bucketed as (
     from tasks_classified as executions
     cross join lateral (
         values
-        {%- for level, datepart in levels %}
+        {%- for level, datepart in task_levels %}
         ('{{ level }}', {{ dbt.date_trunc(datepart, 'executions.timestamp_start') }})
         {{- ',' if not loop.last }}
         {%- endfor %}
     ) as periods (aggregation_level, period_start)
 ),
-
-{% if is_incremental() %}
-
--- Only the buckets of the periods that overlap a changed day (the other tasks read serve
--- the weeks and months).
-tasks_bucketed_changed as (
-    select tasks_bucketed.*
-    from tasks_bucketed
-    where
-        (tasks_bucketed.aggregation_level, tasks_bucketed.tenant_id, {{ period_key }}) in (
-            select
-                period_keys_changed.aggregation_level,
-                period_keys_changed.tenant_id,
-                period_keys_changed.period_key
-            from period_keys_changed
-            where period_keys_changed.tenant_id is not null
-        )
-        or (tasks_bucketed.aggregation_level, {{ period_key }}) in (
-            select
-                period_keys_changed.aggregation_level,
-                period_keys_changed.period_key
-            from period_keys_changed
-            where period_keys_changed.tenant_id is null
-        )
-),
-
-{% endif %}
 
 -- Per tenant and across tenants in one pass. Every figure comes straight from the tasks of
 -- the period: percentiles are never derived from smaller periods, and the averages are
@@ -255,7 +234,7 @@ periods_aggregated as (
         {{ percentile_disc(0.99, 'completed_duration_ms') }} as p99_duration_ms,
         max(created_at) as created_at,
         max(_inputs_staged_at) as _inputs_staged_at
-    from {{ 'tasks_bucketed_changed' if is_incremental() else 'tasks_bucketed' }}
+    from tasks_bucketed
     group by grouping sets (
         (aggregation_level, provider_used, period_start, tenant_id),
         (aggregation_level, provider_used, period_start)
@@ -301,12 +280,177 @@ tenants_counted as (
     from periods_aggregated
 ),
 
+{% if is_incremental() %}
+
+-- The weeks and months this build re-builds: those of each tenant's changed days, and the
+-- global rows' periods at the global level when that is weeks or months.
+long_periods_changed as (
+    {%- for level, datepart in long_levels %}
+    {%- if not loop.first %}
+    union
+    {%- endif %}
+    select
+        tenant_id,
+        '{{ level }}' as aggregation_level,
+        {{ dbt.date_trunc(datepart, 'changed_start') }} as period_start,
+        {{ dbt.dateadd(datepart, 1, dbt.date_trunc(datepart, 'changed_start')) }} as period_end
+    from ranges_changed
+    {%- if level != global_level %}
+    where tenant_id is not null
+    {%- endif %}
+    {%- endfor %}
+),
+
+-- The per-tenant daily figures of the days in those periods: this build's of the days it
+-- read; the mart's own of the other days, which did not change (macro tenant_days_changed),
+-- so they are what a re-build would give.
+daily_rows as (
+    select
+        provider_used,
+        tenant_id,
+        period_start,
+        {%- for column in long_period_sums %}
+        {{ column }},
+        {%- endfor %}
+        created_at,
+        _inputs_staged_at
+    from periods_aggregated
+    where aggregation_level = 'daily' and not is_global
+    union all
+    select
+        built.provider as provider_used,
+        built.tenant_id,
+        built.period_start,
+        {%- for column in long_period_sums %}
+        built.{{ column }},
+        {%- endfor %}
+        built.created_at,
+        built._inputs_staged_at
+    from {{ this }} as built
+    where
+        built.aggregation_level = 'daily'
+        and built.tenant_id is not null
+        and exists (
+            select
+            from long_periods_changed as changed
+            where
+                (changed.tenant_id = built.tenant_id or changed.tenant_id is null)
+                and built.period_start >= changed.period_start
+                and built.period_start < changed.period_end
+        )
+        and not exists (
+            select
+            from days_read
+            where
+                days_read.tenant_id = built.tenant_id
+                and days_read.activity_date = {{ utc_date('built.period_start') }}
+        )
+),
+
+-- A week's or month's counts and sums, added up from its days (exact: sums of sums).
+long_periods_summed as (
+    select
+        changed.aggregation_level,
+        daily.provider_used,
+        changed.period_start,
+        changed.tenant_id,
+        changed.tenant_id is null as is_global,
+        {%- for column in long_period_sums %}
+        {%- if column in long_period_counts %}
+        cast(sum(daily.{{ column }}) as bigint) as {{ column }},
+        {%- else %}
+        sum(daily.{{ column }}) as {{ column }},
+        {%- endif %}
+        {%- endfor %}
+        max(daily.created_at) as created_at,
+        max(daily._inputs_staged_at) as _inputs_staged_at,
+        count(distinct daily.tenant_id) as contributing_tenants
+    from long_periods_changed as changed
+    inner join daily_rows as daily
+        on
+            (changed.tenant_id = daily.tenant_id or changed.tenant_id is null)
+            and changed.period_start <= daily.period_start
+            and changed.period_end > daily.period_start
+    group by changed.aggregation_level, daily.provider_used, changed.period_start, changed.tenant_id
+),
+
+-- A week's or month's percentiles, from the durations of its completed tasks (never from
+-- smaller periods), per provider: a tenant's read by the index on (tenant_id,
+-- timestamp_start, status, ...) alone; a global period's (weeks or months as the global
+-- level only) from every tenant's.
+long_periods_ranked as (
+    {%- set global_is_long = global_level in long_levels | map(attribute=0) -%}
+    {%- for scope in ['tenant', 'global'] if scope == 'tenant' or global_is_long %}
+    {%- if not loop.first %}
+    union all
+    {%- endif %}
+    select
+        changed.tenant_id,
+        changed.aggregation_level,
+        changed.period_start,
+        ranked.provider_used,
+        ranked.p50_duration_ms,
+        ranked.p95_duration_ms,
+        ranked.p99_duration_ms
+    from long_periods_changed as changed
+    inner join lateral (
+        select
+            period_tasks.provider_used,
+            {{ percentile_disc(0.5, 'period_tasks.duration_ms') }} as p50_duration_ms,
+            {{ percentile_disc(0.95, 'period_tasks.duration_ms') }} as p95_duration_ms,
+            {{ percentile_disc(0.99, 'period_tasks.duration_ms') }} as p99_duration_ms
+        from {{ ref('task_executions') }} as period_tasks
+        where
+            period_tasks.timestamp_start >= changed.period_start
+            and period_tasks.timestamp_start < changed.period_end
+            and period_tasks.status = 'completed'
+            {%- if scope == 'tenant' %}
+            and period_tasks.tenant_id = changed.tenant_id
+            {%- endif %}
+        group by period_tasks.provider_used
+    ) as ranked on true
+    where changed.tenant_id is {{ 'not null' if scope == 'tenant' else 'null' }}
+    {%- endfor %}
+),
+
+-- Every period's figures: the hours and days from their tasks, the weeks and months added
+-- up.
+periods_counted as (
+    select *
+    from tenants_counted
+    union all
+    select
+        summed.aggregation_level,
+        summed.provider_used,
+        summed.period_start,
+        summed.tenant_id,
+        summed.is_global,
+        {%- for column in long_period_sums %}
+        summed.{{ column }},
+        {%- endfor %}
+        ranked.p50_duration_ms,
+        ranked.p95_duration_ms,
+        ranked.p99_duration_ms,
+        summed.created_at,
+        summed._inputs_staged_at,
+        summed.contributing_tenants
+    from long_periods_summed as summed
+    left join long_periods_ranked as ranked
+        on
+            summed.aggregation_level = ranked.aggregation_level
+            and summed.period_start = ranked.period_start
+            and summed.provider_used = ranked.provider_used
+            and summed.tenant_id is not distinct from ranked.tenant_id
+),
+
+{% endif %}
+
 -- A global row only from enough tenants that no tenant's figures can be read off it, and at
 -- one level only: with global rows at two levels, a day minus its published hours would
 -- give the hours that were held back (the differencing attack).
 global_rows_filtered as (
     select *
-    from tenants_counted
+    from {{ 'periods_counted' if is_incremental() else 'tenants_counted' }}
     where
         not is_global
         or (
@@ -372,7 +516,9 @@ final as (
         _inputs_staged_at,
         total_completed_duration_ms,
         completed_priced_executions,
-        completed_cost_exact_usd
+        completed_cost_exact_usd,
+        total_tokens,
+        total_quality_score
     from global_rows_filtered
     -- A week or month that began before the horizon lost some of its tasks: it stays sealed.
     where period_start >= {{ first_open_moment }}
