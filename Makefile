@@ -81,12 +81,16 @@ test-fast-dbt-unit:
 # part of all).
 BENCH ?= all
 SCALE ?= 1M
+# END_DATE=YYYY-MM-DD: the data set's last day (default two days ago); a month's last day
+# gives the run's month all its days.
+END_DATE ?=
 
 bench: install
 	@if [ "$(BENCH)" = loader ] || [ "$(BENCH)" = all ]; then \
 		$(BIN)/python -m routing_analytics.tools.bench; fi
 	@if [ "$(BENCH)" = run ] || [ "$(BENCH)" = all ]; then \
-		$(BIN)/python -m routing_analytics.tools.bench_runs --scale $(SCALE); fi
+		$(BIN)/python -m routing_analytics.tools.bench_runs --scale $(SCALE) \
+			$(if $(END_DATE),--end-date $(END_DATE)); fi
 	@if [ "$(BENCH)" = api ]; then $(BIN)/python -m routing_analytics.tools.load_test; fi
 
 db-start: install

@@ -109,11 +109,19 @@ group by 1 order by 2 desc
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", choices=SCALES, default="1M")
+    parser.add_argument(
+        "--end-date",
+        type=date.fromisoformat,
+        help="the data set's last day (default: two days ago); the last day of a month gives"
+        " a run's weeks and months all their days",
+    )
     args = parser.parse_args()
     executions = SCALES[args.scale]
-    # The window ends at the start of yesterday: the next hour and the next day are (mostly)
-    # in the past, and the dashboards' "this month" has data.
-    end_date = datetime.now(UTC).date() - timedelta(days=2)
+    # By default the window ends at the start of yesterday: the next hour and the next day
+    # are (mostly) in the past, and the dashboards' "this month" has data.
+    end_date = args.end_date or datetime.now(UTC).date() - timedelta(days=2)
+    if end_date >= datetime.now(UTC).date() - timedelta(days=1):
+        parser.error("--end-date must be two days ago or earlier: the new day follows it")
     window_end = datetime.combine(end_date + timedelta(days=1), datetime.min.time(), UTC)
     with (
         tempfile.TemporaryDirectory() as folder,
@@ -121,7 +129,10 @@ def main() -> int:
         throwaway_database(server_url) as url,
     ):
         env = {**os.environ, DATABASE_URL_VAR: url, "ANALYTICS_STATE_DIR": f"{folder}/state"}
-        print(f"scale {args.scale}: {executions:,} executions, {TENANTS} tenants, {DAYS} days")
+        print(
+            f"scale {args.scale}: {executions:,} executions, {TENANTS} tenants, {DAYS} days"
+            f" to {end_date}"
+        )
         inbox = Path(folder) / "inbox"
         _generate(inbox, end_date, executions)
         _timed_run(env, inbox, "first run (load, full build, checks, publish)")
