@@ -104,13 +104,14 @@ task_executions as (
         executions.is_priced,
         executions.is_in_savings,
         executions.timestamp_start
+    {% if changed_since is not none -%}
+    -- The tasks of the changed days, day by day by the index (a join read every task).
+    from (
+        {{ rows_of_tenant_days('tenant_days_changed', ref('task_executions'), 'timestamp_start') }}
+    ) as executions
+    {%- else %}
     from {{ ref('task_executions') }} as executions
-    {% if changed_since is not none %}
-    inner join tenant_days_changed as changed
-        on
-            executions.tenant_id = changed.tenant_id
-            and {{ in_utc_day('executions.timestamp_start', 'changed.activity_date') }}
-    {% endif %}
+    {%- endif %}
 ),
 
 open_task_executions as (
