@@ -7,8 +7,8 @@
     of the changed days only: their hours and days come from those tasks; a week's or
     month's counts and sums add up its days' rows (this run's for the days it read, the
     mart's own for the others, unchanged), and its percentiles come from the durations of
-    its completed tasks, read from an index. So a run costs what changed, not what its
-    months hold.
+    its completed tasks, read by an index. Of its weeks and months a run reads only those
+    durations (exact percentiles need every one), not every task's figures.
 -#}
 -- The days a build finds changed (is_incremental) are counted in:
 -- depends_on: {{ ref('int_task_executions_counted_by_day') }}
@@ -375,9 +375,9 @@ long_periods_summed as (
 ),
 
 -- A week's or month's percentiles, from the durations of its completed tasks (never from
--- smaller periods), per provider: a tenant's read by the index on (tenant_id,
--- timestamp_start, status, ...) alone; a global period's (weeks or months as the global
--- level only) from every tenant's.
+-- smaller periods), per provider: a tenant's read through an index that leads with
+-- tenant_id; a global period's (weeks or months as the global level only) from every
+-- tenant's.
 long_periods_ranked as (
     {%- set global_is_long = global_level in long_levels | map(attribute=0) -%}
     {%- for scope in ['tenant', 'global'] if scope == 'tenant' or global_is_long %}
