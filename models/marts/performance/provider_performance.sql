@@ -63,7 +63,9 @@
     'tasks_counted': 'case when bool_and(' ~ adds_up ~ ') then sum(total_executions) end',
 } -%}
 {#- The pre-hook adds the columns a mart built before them lacks before the model's query
-    reads them from the mart (dbt's append_new_columns adds them only after it). -#}
+    reads them from the mart (dbt's append_new_columns adds them only after it). Only then:
+    an alter table locks out the mart's readers until the model commits, even when it adds
+    nothing. -#}
 {{
     config(
         materialized='incremental',
@@ -73,9 +75,11 @@
         full_refresh=false,
         on_schema_change='append_new_columns',
         pre_hook=(
+            '{% if not built_has_columns(["total_tokens", "total_quality_score"]) %}'
             'alter table if exists {{ this }}'
             ' add column if not exists total_tokens numeric,'
             ' add column if not exists total_quality_score numeric'
+            '{% endif %}'
         ),
         indexes=[
             {'columns': ['tenant_id', 'provider', 'period_start']},
