@@ -72,11 +72,14 @@ def run_dbt(
     not in --vars: new vars make dbt parse the whole project again)."""
     ensure_database(settings)
     apply_source_ddl(settings)
-    command = [executable("dbt"), *args, "--project-dir", str(settings.project_dir)]
+    dbt_args = [*args, "--project-dir", str(settings.project_dir)]
     environment = {**dbt_env(settings), **(env or {})}
+    environment.setdefault(TEMPLATE_CACHE_VAR, str(settings.state_dir / "dbt" / "templates"))
     if DBT_ENTRY_MODULE in sys.modules and threading.active_count() == 1:
-        returncode = _dbt_in_fork(command, environment)
+        returncode = _dbt_in_fork(dbt_args, environment)
     else:
+        # -P: the working directory's modules do not shadow dbt's.
+        command = [sys.executable, "-P", "-m", DBT_ENTRY_MODULE, *dbt_args]
         returncode = subprocess.run(
             command, env=environment, check=False, preexec_fn=_die_with_parent
         ).returncode
@@ -85,11 +88,12 @@ def run_dbt(
     return returncode
 
 
-# What the `dbt` executable runs (its console script: `sys.exit(cli())`).
-DBT_ENTRY_MODULE = "dbt.cli.main"
+# dbt's command line with its compiled templates kept (in a folder this variable names).
+DBT_ENTRY_MODULE = "routing_analytics.warehouse.dbt_command"
+TEMPLATE_CACHE_VAR = "ANALYTICS_DBT_TEMPLATE_CACHE"
 
 
-def _dbt_in_fork(command: list[str], environment: Mapping[str, str]) -> int:
+def _dbt_in_fork(dbt_args: list[str], environment: Mapping[str, str]) -> int:
     """dbt as its executable would run, in a fork of this interpreter: for a long-lived
     caller that has imported dbt already (the tests' prewarmed CLI), which saves the 2 s of
     CPU a new interpreter spends importing it. Only from a process of one thread: a fork
@@ -103,9 +107,8 @@ def _dbt_in_fork(command: list[str], environment: Mapping[str, str]) -> int:
             _die_with_parent()
             os.environ.clear()
             os.environ.update(environment)
-            sys.argv = command
-            entry = importlib.import_module(DBT_ENTRY_MODULE)
-            code = entry.cli(prog_name=Path(command[0]).name)
+            sys.argv = ["dbt", *dbt_args]
+            code = importlib.import_module(DBT_ENTRY_MODULE).main()
         except SystemExit as exiting:
             code = exiting.code
         except BaseException:

@@ -42,7 +42,7 @@ from routing_analytics.platform.throwaway import (
     throwaway_server,
 )
 from routing_analytics.tools.generate import GenerateOptions, GenerateResult, generate
-from routing_analytics.warehouse.dbt import WITHOUT_UNIT_TESTS
+from routing_analytics.warehouse.dbt import TEMPLATE_CACHE_VAR, WITHOUT_UNIT_TESTS
 
 DBT_FOLDER = pytest.StashKey[Path]()
 
@@ -90,6 +90,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # dbt's debug file log costs a tenth of its CPU on every invocation, and the tests read
     # what dbt prints, never its file (DBT_LOG_LEVEL_FILE=debug in the shell to keep it).
     os.environ.setdefault("DBT_LOG_LEVEL_FILE", "none")
+    # The code dbt compiles from templates is kept across the tests of a worker, as across
+    # the runs of one deployment (routing_analytics/warehouse/template_cache.py).
+    os.environ.setdefault(TEMPLATE_CACHE_VAR, str(folder / "templates"))
 
 
 def worker_folder() -> Path:
