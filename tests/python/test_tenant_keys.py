@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 TASK_COLUMNS = "tenant_id, provider_used, cost_actual, cost_baseline, has_routing_decision"
 # A unique index on the id alone, as a warehouse built before the keys began with tenant_id
-# has it: the next build drops it first (macros/warehouse/drop_retired_unique_indexes.sql),
+# has it: the next build drops it first (macros/warehouse/drop_retired_indexes.sql),
 # or the second tenant's record could not be staged.
 RETIRED_KEY = "create unique index retired_task_key on {} (task_execution_id)"
 RETIRED_KEY_TABLES = ("staging.stg_router__task_executions", "int.int_task_executions_costed")

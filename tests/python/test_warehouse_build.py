@@ -626,3 +626,39 @@ def test_a_performance_mart_built_before_its_day_sums_rebuilds_its_open_periods(
         "select count(*) from analytics.provider_performance"
         " where aggregation_level in ('weekly', 'monthly') and total_tokens is not null",
     ) != [(0,)]
+
+
+TASK_MART_INDEXES = """
+    select indexname, indexdef from pg_indexes
+    where schemaname = 'analytics' and tablename = 'task_executions' order by 1
+"""
+
+
+def test_an_index_its_config_no_longer_names_goes_at_the_next_build(warehouse_copy):
+    """The task mart's index by status became wider (it carries what provider_performance's
+    percentiles read). A mart built before keeps the narrow one: its next build drops it
+    before writing, and keeps every configured index."""
+    url, env = warehouse_copy.url, warehouse_copy.env
+    configured = rows(url, TASK_MART_INDEXES)
+    assert any(
+        definition.endswith("(tenant_id, status, timestamp_start, provider_used, duration_ms)")
+        for _, definition in configured
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "create index retired_by_status"
+            " on analytics.task_executions (tenant_id, status, timestamp_start)"
+        )
+    assert len(rows(url, TASK_MART_INDEXES)) == len(configured) + 1
+    built = cli(
+        env,
+        "build",
+        "--",
+        "--select",
+        "task_executions",
+        "--exclude-resource-type",
+        "test",
+        "unit_test",
+    )
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-2000:]
+    assert rows(url, TASK_MART_INDEXES) == configured

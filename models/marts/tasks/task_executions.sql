@@ -3,14 +3,17 @@
     counts every task by tenant and day in every build, reads the index only (a tenth of the
     table). The second is the design's idx_task_exec_cost, wide enough that the ROI
     calculator, the savings counter, the provider comparison and provider_performance's
-    re-read of the periods a run changed read the index only. One partition per UTC month of
-    timestamp_start (macros/partitions/): a unique index of a partitioned table must include
-    its partition key, so the unique index is (tenant_id, id, timestamp_start) and the data
-    test unique_combination_of_columns keeps (tenant_id, id) unique. Every index leads with
-    tenant_id (apply_tenant_isolation), the build stamp's too: the watermark is read tenant
-    by tenant (newest_built_stamp), a run's tests of the rows it built skip-scan it
-    (PostgreSQL 18). The monitoring's data lag reads the newest input landing of each tenant
-    from the last one (routing_analytics/operations/check.py). -#}
+    re-read of the periods a run changed read the index only. The one by status carries
+    what provider_performance's weekly and monthly percentiles read of their completed tasks
+    (provider, duration): that read is an index-only scan too, of a tenth of the pages of the
+    month's partition. One partition per UTC month of timestamp_start (macros/partitions/):
+    a unique index of a partitioned table must include its partition key, so the unique
+    index is (tenant_id, id, timestamp_start) and the data test unique_combination_of_columns
+    keeps (tenant_id, id) unique. Every index leads with tenant_id (apply_tenant_isolation),
+    the build stamp's too: the watermark is read tenant by tenant (newest_built_stamp), a
+    run's tests of the rows it built skip-scan it (PostgreSQL 18). The monitoring's data lag
+    reads the newest input landing of each tenant from the last one
+    (routing_analytics/operations/check.py). -#}
 {{
     config(
         materialized='incremental',
@@ -29,7 +32,9 @@
             ]},
             {'columns': ['tenant_id', 'provider_used']},
             {'columns': ['tenant_id', 'task_type', 'provider_used']},
-            {'columns': ['tenant_id', 'status', 'timestamp_start']},
+            {'columns': [
+                'tenant_id', 'status', 'timestamp_start', 'provider_used', 'duration_ms',
+            ]},
             {'columns': ['tenant_id', 'id', 'timestamp_start'], 'unique': true},
             {'columns': ['tenant_id', '_inputs_staged_at']},
             {'columns': ['tenant_id', '_inputs_loaded_at']},
