@@ -13,6 +13,7 @@ as the project changes).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from importlib.metadata import version
@@ -46,11 +47,15 @@ VERSIONS = (jinja2.__version__, version("dbt-core"), version("dbt-common"))
 
 
 def keep_compiled_templates(folder: Path, max_files: int = MAX_FILES) -> None:
-    """From now on, dbt's environments compile each template once per `folder`."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    cache = FileSystemBytecodeCache(str(folder))
-    if sum(1 for _ in folder.iterdir()) > max_files:
-        cache.clear()
+    """From now on, dbt's environments compile each template once per `folder`. A folder
+    that cannot be made or written leaves dbt as it was: a cache never stops a build."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        cache = FileSystemBytecodeCache(str(folder))
+        if sum(1 for _ in folder.iterdir()) > max_files:
+            cache.clear()
+    except OSError:
+        return
     compile_from_source: Callable[..., Any] = dbt_jinja.MacroFuzzEnvironment.compile
 
     def compile_once(
@@ -72,7 +77,8 @@ def keep_compiled_templates(folder: Path, max_files: int = MAX_FILES) -> None:
                 environment, source, name, filename, False, defer_init
             )
             bucket.code = code
-            cache.set_bucket(bucket)
+            with contextlib.suppress(OSError):
+                cache.set_bucket(bucket)
         return bucket.code
 
     # NativeSandboxEnvironment, dbt's other environment, is a MacroFuzzEnvironment.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 # Renders SOURCE (argv[3]) in dbt's text and native environments and prints both results'
 # repr; with argv[2] == "cached", Jinja cannot generate code: every template must come from
-# the cache folder argv[1].
+# the cache folder argv[1]; with "vanished", the (empty) folder is gone before the first.
 RENDER = """
 import sys
 from pathlib import Path
@@ -22,6 +22,8 @@ from routing_analytics.warehouse.template_cache import keep_compiled_templates
 
 folder, mode, source = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 keep_compiled_templates(folder, max_files=int(sys.argv[4]))
+if mode == "vanished":
+    folder.rmdir()
 if mode == "cached":
     def generate_nothing(*args, **kwargs):
         raise AssertionError("compiled again")
@@ -83,3 +85,15 @@ def test_a_full_cache_folder_is_cleared_before_use(tmp_path):
     assert cleared.returncode == 0, cleared.stderr
     assert len(_cache_files(folder)) == 2
     assert _render(folder, "cached", max_files=3).returncode == 0
+
+
+def test_a_cache_that_cannot_be_written_never_stops_dbt(tmp_path):
+    in_the_way = tmp_path / "a file"
+    in_the_way.write_text("not a folder")
+    unmade = _render(in_the_way, "compile")
+    assert unmade.returncode == 0, unmade.stderr
+    assert unmade.stdout.strip() == "'5' 5"
+    unwritable = _render(tmp_path / "templates", "vanished")
+    assert unwritable.returncode == 0, unwritable.stderr
+    assert unwritable.stdout.strip() == "'5' 5"
+    assert not (tmp_path / "templates").exists()
