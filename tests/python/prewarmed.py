@@ -111,35 +111,10 @@ PREIMPORTED = (
 )
 
 
-# Where dbt finds the macros of a build: its own (global project, the postgres adapter) and
-# the project's macro-paths and generic tests (dbt_project.yml).
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-MACRO_FOLDERS = (PROJECT_DIR / "macros", PROJECT_DIR / "tests" / "generic")
-MACRO_BLOCKS = {"macro", "materialization", "test", "data_test"}  # as dbt's MacroParser
-
-
-def compile_dbt_macros() -> None:
-    """dbt compiles the Jinja of each macro it calls once per process, about 1.7 s of CPU of
-    each build here; compiled in this server, the forks find them in dbt's template cache.
-    The cache is keyed by the macro's source text, cut from its file as dbt's parser cuts it
-    (the file stripped, then its top-level blocks): a macro changed since is compiled anew."""
-    from dbt import include  # noqa: PLC0415  (after PREIMPORTED: dbt is imported already)
-    from dbt_common.clients import jinja  # noqa: PLC0415
-
-    cache = jinja.template_cache.file_cache
-    for folder in (*map(Path, include.__path__), *MACRO_FOLDERS):
-        for path in folder.rglob("*.sql"):
-            for block in jinja.extract_toplevel_blocks(
-                path.read_text().strip(), allowed_blocks=MACRO_BLOCKS, collect_raw_data=False
-            ):
-                cache.setdefault(block.full_block, jinja.get_template(block.full_block, {}))
-
-
 def serve(requests: IO[str], answers: IO[str]) -> None:
     """The server: import everything the commands import, then fork a child per request."""
     for module in PREIMPORTED:
         importlib.import_module(module)
-    compile_dbt_macros()
     # A fork copies only the thread that forks: the imports must have started no other.
     assert threading.active_count() == 1, threading.enumerate()
     for line in requests:

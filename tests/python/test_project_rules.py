@@ -1,6 +1,5 @@
 """dbt-project-evaluator's rules on our manifest (tests/python/project_rules.py): no
-violation beyond the exceptions of tests/project_rules.yml, and no exception left unused.
-And, on the same manifest, that the tests' prewarmed CLI compiles every macro dbt calls."""
+violation beyond the exceptions of tests/project_rules.yml, and no exception left unused."""
 
 from __future__ import annotations
 
@@ -12,7 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import cli
-from prewarmed import compile_dbt_macros
 from project_rules import RULES
 
 pytestmark = pytest.mark.integration
@@ -53,19 +51,3 @@ def test_no_violation_beyond_the_listed_exceptions(manifest, rule):
     assert unexcused == set()
     unused = [a for a in allowed if not any(fnmatchcase(item, a) for item in found)]
     assert unused == [], "an exception that excuses nothing: remove it"
-
-
-def test_the_prewarmed_cli_compiles_every_macro_as_dbt_cuts_it(manifest):
-    """The forks of prewarmed.py find a macro compiled only when its source text is the
-    one dbt's parser cut from the file (dbt's template cache is keyed by it)."""
-    from dbt_common.clients.jinja import template_cache  # noqa: PLC0415  (dbt: 2 s to import)
-
-    compile_dbt_macros()
-    macros = manifest["macros"]
-    missing = [
-        name
-        for name, macro in macros.items()
-        if macro["macro_sql"] not in template_cache.file_cache
-    ]
-    assert missing == []
-    assert len(macros) > 500, "dbt's own macros and ours: too few compared"
