@@ -13,43 +13,17 @@
         from {{ ref('int_task_executions_counted_by_day') }}
     ),
     event_days as (
-        select
-            tenant_id,
-            {{ utc_date('occurred_at') }} as activity_date,
-            count(*) as usage_events,
-            max(_staged_at) as newest_input
-        from {{ ref('stg_router__usage_events') }}
-        group by tenant_id, {{ utc_date('occurred_at') }}
+        select tenant_id, activity_date, usage_events, newest_input
+        from {{ ref('int_usage_events_counted_by_day') }}
     ),
-    -- A user is new to a tenant on the day of their first event with that tenant, ever (the
-    -- events retention deleted left their first days in stg_retention__usage_users_seen).
-    users_first_seen as (
-        select
-            tenant_id,
-            user_id,
-            min(seen_date) as first_seen_date
-        from (
-            select
-                tenant_id,
-                user_id,
-                {{ utc_date('occurred_at') }} as seen_date
-            from {{ ref('stg_router__usage_events') }}
-            where user_id is not null
-            union all
-            select
-                tenant_id,
-                user_id,
-                first_seen_date as seen_date
-            from {{ ref('stg_retention__usage_users_seen') }}
-        ) as user_days
-        group by tenant_id, user_id
-    ),
+    -- A user is new to a tenant on the day of their first event with that tenant, ever
+    -- (int_usage_users_first_seen keeps the first days of the events retention deleted).
     new_user_days as (
         select
             tenant_id,
             first_seen_date as activity_date,
             count(*) as new_users
-        from users_first_seen
+        from {{ ref('int_usage_users_first_seen') }}
         group by tenant_id, first_seen_date
     ),
     activity_dates as (

@@ -102,6 +102,12 @@ BATCH_3_REFUSED = ("task_executions_batch_3_refused.jsonl",)
 BATCH_3_GOOD = ("provider_pricing_batch_3.csv", "task_executions_batch_3_good.jsonl")
 # The published schema, and staging (its base tables are incremental too).
 SCHEMAS = ("analytics", "staging")
+# And the incremental tables of schema int whose rows do not depend on when a build ran.
+INT_COMPARED = (
+    "int.int_task_executions_counted_by_day",
+    "int.int_usage_events_counted_by_day",
+    "int.int_usage_users_first_seen",
+)
 # Nothing is withdrawn, published by `run` or removed by retention here.
 EMPTY_IN_THIS_SCENARIO = frozenset(
     {
@@ -120,6 +126,9 @@ STAGED_AT_COLUMNS = frozenset({"_staged_at", "_inputs_staged_at"})
 # snapshot run that saw a version), and id is dbt_scd_id, a hash of price_id and that time.
 DBT_RUN_TIME_COLUMNS: dict[str, frozenset[str]] = {
     "analytics.provider_pricing": frozenset({"id", "version_recorded_at", "version_superseded_at"}),
+    "int.int_task_executions_counted_by_day": frozenset({"newest_input"}),
+    "int.int_usage_events_counted_by_day": frozenset({"newest_input"}),
+    "int.int_usage_users_first_seen": frozenset({"_counted_at"}),
 }
 # A snapshot records versions as its runs saw them: A's run after batch 1 saw the rate that
 # batch 2 restated, B never did. Those superseded versions exist only in A and are checked
@@ -703,22 +712,25 @@ def run(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
 
 
 def _relations(conn: psycopg.Connection) -> list[str]:
-    """Every table, view and materialized view of SCHEMAS, as schema.name; a partition is
-    compared as part of its partitioned table."""
+    """Every table, view and materialized view of SCHEMAS, as schema.name, and INT_COMPARED;
+    a partition is compared as part of its partitioned table."""
     return [
-        name
-        for (name,) in conn.execute(
-            """
-            select namespace.nspname || '.' || class.relname
-            from pg_catalog.pg_class as class
-            inner join pg_catalog.pg_namespace as namespace
-                on class.relnamespace = namespace.oid
-            where namespace.nspname = any(%s) and class.relkind in ('r', 'p', 'v', 'm')
-              and not class.relispartition
-            order by 1
-            """,
-            (list(SCHEMAS),),
-        ).fetchall()
+        *INT_COMPARED,
+        *(
+            name
+            for (name,) in conn.execute(
+                """
+                select namespace.nspname || '.' || class.relname
+                from pg_catalog.pg_class as class
+                inner join pg_catalog.pg_namespace as namespace
+                    on class.relnamespace = namespace.oid
+                where namespace.nspname = any(%s) and class.relkind in ('r', 'p', 'v', 'm')
+                  and not class.relispartition
+                order by 1
+                """,
+                (list(SCHEMAS),),
+            ).fetchall()
+        ),
     ]
 
 
@@ -811,6 +823,22 @@ def test_incremental_build_equals_full_refresh(run: Run):
     mismatches = {relation: _differences(run, relation) for relation in relations}
     mismatches = {relation: found for relation, found in mismatches.items() if found}
     assert not mismatches, json.dumps(mismatches, indent=2, default=str)
+
+
+@pytest.mark.parametrize(
+    "test", ["assert_task_days_counted_as_from_scratch", "assert_usage_counted_as_from_scratch"]
+)
+def test_the_counts_kept_incrementally_equal_a_count_from_scratch(
+    run: Run, tmp_path: Path, test: str
+):
+    """The incremental path counted tasks and usage events by day, and users' first days,
+    again only where they could have changed: the kept counts, newest input stamps included
+    (left out of the comparison with B, being build times), equal a count of everything
+    staged and published."""
+    env = cli_environment(run.incremental_url, tmp_path / "state")
+    checked = cli(env, "dbt", "--", "test", "--select", test)
+    assert checked.returncode == 0, checked.stdout[-3000:]
+    assert f"PASS {test}" in checked.stdout
 
 
 def test_only_superseded_price_versions_differ(run: Run):

@@ -5,6 +5,9 @@
     (before detail_kept_from()) keep their figures, because retention has deleted their
     detail. Never rebuilt from scratch (full_refresh false): that would lose the sealed days.
 -#}
+-- What the days to build are found from (macro usage_days_expected):
+-- depends_on: {{ ref('int_usage_events_counted_by_day') }}
+-- depends_on: {{ ref('int_usage_users_first_seen') }}
 {{
     config(
         materialized='incremental',

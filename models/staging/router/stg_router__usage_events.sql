@@ -6,6 +6,7 @@
             {'columns': ['tenant_id', 'usage_event_id'], 'unique': true},
             {'columns': ['_staged_at']},
             {'columns': ['tenant_id', 'occurred_at']},
+            {'columns': ['tenant_id', 'user_id', 'occurred_at']},
         ],
     )
 }}
